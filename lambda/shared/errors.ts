@@ -1,0 +1,68 @@
+/**
+ * The one base class for every error pop3-ingest raises on purpose.
+ *
+ * Each layer (protocol engine, sync core, adapters, config) subclasses it with its own closed
+ * catalogue of codes; the entry points only ever look at `category` and `retryable`.
+ */
+
+/** What a caller should do about an error: the four answers the entry points act on. */
+export type ErrorCategory =
+  /** Network, TLS, timeout, 5xx: the next attempt may well succeed. */
+  | 'transient'
+  /** Mailbox busy ([IN-USE], [LOGIN-DELAY]), lease held, throttled by AWS: try next time, not now. */
+  | 'throttled'
+  /** Credentials refused or missing: retrying changes nothing until a human acts. */
+  | 'auth'
+  /** Bad config, protocol violation, hostile input, unsupported server: a human must act. */
+  | 'permanent';
+
+/** Options shared by every IngestError subclass. */
+export interface IngestErrorOptions {
+  cause?: unknown;
+  /** Overrides the category's default retryability. */
+  retryable?: boolean;
+}
+
+/** Base class: a stable machine-readable code, a category and whether a retry can help. */
+export class IngestError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+
+  constructor(code: string, category: ErrorCategory, message: string, options: IngestErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.category = category;
+    this.retryable = options.retryable ?? (category === 'transient' || category === 'throttled');
+  }
+}
+
+/** Node's own network error codes that mean "the link failed, try again". */
+const TRANSIENT_SYSTEM_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH',
+  'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Classify once: maps any thrown value to a category. IngestErrors carry their own; SDK and
+ * system errors are recognised by their well-known fields; anything else is permanent.
+ */
+export function classifyError(error: unknown): { category: ErrorCategory; retryable: boolean; code: string } {
+  if (error instanceof IngestError) {
+    return { category: error.category, retryable: error.retryable, code: error.code };
+  }
+  const e = error as { code?: unknown; name?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'UNKNOWN';
+  if (e && typeof e === 'object') {
+    if (e.$retryable || (e.$metadata?.httpStatusCode ?? 0) >= 500) {
+      return { category: 'transient', retryable: true, code };
+    }
+    if (code === 'ThrottlingException' || code === 'SlowDown' || e.$metadata?.httpStatusCode === 429) {
+      return { category: 'throttled', retryable: true, code };
+    }
+    if (TRANSIENT_SYSTEM_CODES.has(code)) return { category: 'transient', retryable: true, code };
+    if (code === 'AbortError') return { category: 'transient', retryable: true, code };
+  }
+  return { category: 'permanent', retryable: false, code };
+}

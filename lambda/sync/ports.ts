@@ -1,0 +1,178 @@
+/**
+ * The sync core's ports: the only things it knows about the outside world.
+ *
+ * The POP3 engine, S3, EventBridge, the local folder and the clock all sit behind these
+ * interfaces (adapters live in `lambda/adapters/`). Nothing here imports a socket or an SDK.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Mail source (implemented over the POP3 engine by lambda/adapters/pop3/mail-source.ts)
+
+/** One message as the server lists it. `size` is LIST's hint: never a content length. */
+export interface ListedMessage {
+  /** Message number in this session (RFC 1939), 1-based. */
+  msg: number;
+  /** Unique-id from UIDL, already validated (RFC 1939: 1-70 chars in 0x21-0x7E). */
+  uid: string;
+  /** Octet count from LIST (a hint). */
+  size: number;
+}
+
+/** Entries UIDL returned that could not be used, with the reason (reported, never silent). */
+export interface RejectedListing {
+  msg: number;
+  /** The offending UID, escaped for logging. */
+  uidEscaped: string;
+  reason: 'invalid-uid' | 'duplicate-uid';
+}
+
+/** What the server advertised (CAPA) that the sync core cares about. */
+export interface MailboxCapabilities {
+  pipelining: boolean;
+  uidl: boolean;
+  top: boolean;
+  /** RFC 2449 EXPIRE: days the server keeps retrieved mail, 'never', or undefined if not advertised. */
+  expire?: number | 'never';
+  /** RFC 2449 LOGIN-DELAY in seconds, if advertised. */
+  loginDelaySeconds?: number;
+}
+
+/** One message to fetch: the whole message (RETR) or its header block (TOP msg 0). */
+export interface FetchRequest {
+  msg: number;
+  kind: 'full' | 'headers';
+}
+
+/** A fetched message. The body must be fully consumed (or destroyed) before the next is pulled. */
+export interface FetchedMessage {
+  msg: number;
+  kind: 'full' | 'headers';
+  /** Exactly the message octets: dot-unstuffed, CRLF kept, 8-bit clean. */
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** An open, authenticated POP3 session in TRANSACTION state. */
+export interface MailboxSession {
+  readonly capabilities: MailboxCapabilities;
+  /** UIDL + LIST joined by message number; invalid or duplicate UIDs are left out and reported. */
+  listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }>;
+  /** Pipelined fetch, yielding in request order. */
+  fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage>;
+  /** DELE each message; RFC 1939 section 6: nothing is removed before quit() succeeds. */
+  markDeleted(msgs: readonly number[]): Promise<void>;
+  /** QUIT: enters UPDATE state and commits deletions. */
+  quit(): Promise<void>;
+  /** Drop the connection without QUIT: no deletion is committed. Idempotent. */
+  abort(reason?: unknown): void;
+}
+
+/** Opens sessions to one mailbox. Throws an IngestError (category 'throttled' for [IN-USE]/[LOGIN-DELAY]). */
+export interface MailSource {
+  open(signal?: AbortSignal): Promise<MailboxSession>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message store (S3 or a local folder)
+
+/** What is known about a message before it is stored; becomes object metadata. */
+export interface StoreRequest {
+  /** Deterministic key (see keys.ts): the same message always maps to the same key. */
+  key: string;
+  body: AsyncIterable<Uint8Array>;
+  uidHash: string;
+  fetchedAt: Date;
+  kind: 'full' | 'headers';
+}
+
+/** Outcome of a conditional create. */
+export interface StoreResult {
+  /** 'already-stored': an object already existed under the key (If-None-Match), not an error. */
+  status: 'stored' | 'already-stored';
+  /** Where it lives, for the event: bucket (or folder) and key. */
+  location: { bucket: string; key: string };
+  /** Octets actually stored and their SHA-256 (hex), computed while streaming. */
+  size: number;
+  sha256: string;
+}
+
+/** Durable, conditional-create storage of raw messages. */
+export interface MessageStore {
+  /** Resolves only once the object is durable. Never overwrites an existing object. */
+  put(request: StoreRequest): Promise<StoreResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event publisher (EventBridge or a JSON-lines file / stdout)
+
+/** One event to publish. `id` is stable across retries: a consumer's dedupe key. */
+export interface OutgoingEvent {
+  id: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+  /** Event time (defaults to now in the adapter). */
+  time?: Date;
+}
+
+/** Per-entry outcome; the adapter has already retried what it could. */
+export interface PublishResult {
+  id: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** Publishes events in batches; returns one result per input event, in order. */
+export interface EventPublisher {
+  publish(events: readonly OutgoingEvent[]): Promise<PublishResult[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seen-state (one small document per mailbox) and lease
+
+/** An opaque version token for compare-and-swap (S3 ETag, or a local file's revision). */
+export type StateVersion = string;
+
+/** Raw bytes of the state document and its version; the core owns the format (state.ts). */
+export interface LoadedState {
+  body: Uint8Array;
+  version: StateVersion;
+}
+
+/** Compare-and-swap storage of one document per mailbox. */
+export interface StateStore {
+  /** null when the mailbox has no state yet. */
+  load(mailboxId: string): Promise<LoadedState | null>;
+  /**
+   * Writes only if the stored version still equals `expected` (null: only if none exists).
+   * Throws an IngestError with code 'STATE_CONFLICT' when another writer got there first.
+   */
+  save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion>;
+}
+
+/** A held lease; release is best-effort (the lease also expires by itself). */
+export interface Lease {
+  readonly owner: string;
+  readonly expiresAt: Date;
+  release(): Promise<void>;
+}
+
+/** Mutual exclusion per mailbox, so two overlapping polls never both fetch. */
+export interface LeaseStore {
+  /** Returns null when another live lease holds the mailbox. */
+  acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ambient services
+
+/** Structured logger; Powertools Logger and the CLI's logger both fit. Never pass secrets. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Time, injectable so tests control "first seen N days ago" and deadlines. */
+export interface Clock {
+  now(): Date;
+}

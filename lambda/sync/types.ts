@@ -1,0 +1,107 @@
+/**
+ * The sync core's public vocabulary: a mailbox's policy, one poll's options and its summary.
+ * Config (lambda/config), the Lambda handler and the CLI build these; pollMailbox consumes them.
+ */
+import type { Clock, EventPublisher, LeaseStore, Logger, MailSource, MessageStore, StateStore } from './ports.js';
+
+/** full: RETR, the raw message is stored. headers: TOP n 0, the header block is stored. */
+export type FetchMode = 'full' | 'headers';
+
+/** When a message may be deleted from the server (always only after stored AND published). */
+export type DeletePolicy =
+  | { kind: 'never' }
+  | { kind: 'after-store' }
+  | { kind: 'after-days'; days: number };
+
+/** What the header filter decides for one message. */
+export type FilterAction = 'full' | 'headers' | 'skip';
+
+/** One filter rule; all given conditions must hold. Patterns are case-insensitive substrings or /regex/. */
+export interface FilterRule {
+  from?: string;
+  to?: string;
+  subject?: string;
+  /** Size bounds on LIST's size, in octets. */
+  minSize?: number;
+  maxSize?: number;
+  action: FilterAction;
+}
+
+/** First matching rule wins; `otherwise` when none matches. Applied to TOP output before any RETR. */
+export interface HeaderFilter {
+  rules: FilterRule[];
+  otherwise: FilterAction;
+}
+
+/** Per-poll limits; undefined means "no limit" except maxMessageSize which has a default. */
+export interface PollLimits {
+  maxMessages?: number;
+  maxBytes?: number;
+  /** A larger message is not fetched in full: its headers are stored and a "skipped" event says why. */
+  maxMessageSize?: number;
+}
+
+/** Everything the core needs to know about one mailbox. */
+export interface MailboxPolicy {
+  /** Stable id, [a-z0-9-_.]; used in keys, state and events. */
+  id: string;
+  mode: FetchMode;
+  filter?: HeaderFilter;
+  delete: DeletePolicy;
+  limits: PollLimits;
+  /** Key prefix in the store, e.g. "mail/". */
+  keyPrefix?: string;
+  /** When true, a UID epoch change (circuit breaker) is accepted once: see docs/delivery-guarantees.md. */
+  acceptNewEpoch?: boolean;
+}
+
+/** The adapters one poll runs against. */
+export interface PollDependencies {
+  source: MailSource;
+  store: MessageStore;
+  publisher: EventPublisher;
+  state: StateStore;
+  lease: LeaseStore;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Progress reported while a poll runs (CLI progress bar, metrics). */
+export interface PollProgress {
+  messagesDone: number;
+  messagesPlanned: number;
+  bytesDone: number;
+}
+
+/** Caller's controls for one poll. */
+export interface PollOptions {
+  /** Start no new message after this instant; finish in-flight ones, record, QUIT. */
+  deadline?: Date;
+  signal?: AbortSignal;
+  /** Identifies this poller in the lease (e.g. Lambda request id). */
+  owner?: string;
+  onProgress?: (progress: PollProgress) => void;
+}
+
+/** Outcome of one poll, returned to the entry point and published as "Mailbox Polled". */
+export interface PollSummary {
+  mailboxId: string;
+  status: 'ok' | 'busy' | 'circuit-open' | 'failed';
+  startedAt: string;
+  durationMs: number;
+  /** Messages on the server at the start of the poll. */
+  serverMessages: number;
+  newMessages: number;
+  stored: number;
+  alreadyStored: number;
+  headersOnly: number;
+  skipped: number;
+  published: number;
+  deleted: number;
+  bytes: number;
+  /** New messages left on the server for the next poll (limits, deadline). */
+  backlog: number;
+  /** Invalid/duplicate UIDs and other reported anomalies. */
+  warnings: string[];
+  error?: { code: string; category: string; message: string; retryable: boolean };
+}
