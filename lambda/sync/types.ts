@@ -81,6 +81,8 @@ export interface PollOptions {
   /** Identifies this poller in the lease (e.g. Lambda request id). */
   owner?: string;
   onProgress?: (progress: PollProgress) => void;
+  /** Lease time-to-live; default: until the deadline plus a grace period, else 15 minutes. */
+  leaseTtlMs?: number;
 }
 
 /** Outcome of one poll, returned to the entry point and published as "Mailbox Polled". */

@@ -1,0 +1,168 @@
+/**
+ * The poller Lambda function with the house defaults: Node.js 24 on arm64, an ESM bundle built
+ * by the local esbuild (no Docker) with the AWS SDK inside, source maps, an explicit log group
+ * with retention, its own role (no managed policies: logs only on its own log group), and an
+ * async-invoke config that never lets a failing mailbox stack up invocations.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../nag.js';
+
+/** The handler's entry point in this repository. */
+export const DEFAULT_HANDLER_ENTRY = fileURLToPath(new URL('../../lambda/handler/index.ts', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * esbuild emits ESM; a few CommonJS dependencies still call `require`, which ESM lacks.
+ * The banner gives them one (the usual NodejsFunction ESM recipe).
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire as __pop3CreateRequire } from 'node:module'; const require = __pop3CreateRequire(import.meta.url);";
+
+/** Properties of PollerFunction. */
+export interface PollerFunctionProps {
+  /** Hard limit for one invocation; must be shorter than the shortest schedule period. */
+  readonly timeout: Duration;
+  /** @default 512 (MB; CPU and network share scale with it) */
+  readonly memorySize?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Environment for the handler; must never hold a secret value. */
+  readonly environment: Record<string, string>;
+  /** Async invoke retries (0-2). */
+  readonly retryAttempts: number;
+  /** Async events older than this are dropped to `deadLetterQueue` instead of run late. */
+  readonly maxEventAge: Duration;
+  /** Where dropped and failed async invocations go. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Not set by default: reserved concurrency takes capacity from the account pool. */
+  readonly reservedConcurrentExecutions?: number;
+  /** Place the function in these subnets (e.g. behind a NAT with a fixed IP). */
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Prebuilt code (tests, or a bundle built elsewhere); by default the handler is bundled with esbuild. */
+  readonly code?: lambda.Code;
+  /** With `code`: the handler as "file.export". @default 'index.handler' */
+  readonly handler?: string;
+  /** @default DEFAULT_HANDLER_ENTRY */
+  readonly entry?: string;
+}
+
+/** The poller Lambda function with log group, role and async-invoke settings preset. */
+export class PollerFunction extends Construct {
+  /** The function. */
+  readonly function: NodejsFunction;
+  /** Its execution role (grant to this). */
+  readonly role: iam.Role;
+  /** Its log group (retention set). */
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PollerFunctionProps) {
+    super(scope, id);
+    if (props.retryAttempts < 0 || props.retryAttempts > 2 || !Number.isInteger(props.retryAttempts)) {
+      throw new Error(`PollerFunction: retryAttempts must be 0, 1 or 2 (got ${props.retryAttempts})`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    // Our own role instead of AWSLambdaBasicExecutionRole, whose logs:* on "*" is broader than
+    // one log group needs (and is what cdk-nag IAM4 flags).
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'pop3-ingest poller: least privilege, granted per resource by Pop3Poller',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+      }),
+    );
+    acknowledgeWildcardResources(
+      this.role,
+      [`${this.logGroup.logGroupArn}:log-stream:*`],
+      'Log stream names are chosen by Lambda at run time; the wildcard is confined to this function\'s own log group.',
+    );
+    if (props.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole grants: Lambda creates the function's ENIs with the
+      // execution role. EC2 offers no resource-level scoping for the Describe/Assign calls.
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ManageVpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      acknowledgeWildcardResources(
+        this.role,
+        ['*'],
+        'Lambda VPC networking: the EC2 network-interface actions Lambda performs with this role do not support resource-level permissions (same scope as the AWSLambdaVPCAccessExecutionRole managed policy).',
+      );
+    }
+
+    const runtime = lambda.Runtime.NODEJS_24_X;
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'pop3-ingest: polls one POP3 mailbox per scheduled invocation',
+      entry: props.entry ?? DEFAULT_HANDLER_ENTRY,
+      // NodejsFunction wants the export name for an entry it bundles, "file.export" for given code.
+      handler: props.code ? (props.handler ?? 'index.handler') : 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+      ...(props.code ? { code: props.code } : {}),
+      runtime,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // Stack traces point into the TypeScript sources (the bundle ships its source map).
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      onFailure: new destinations.SqsDestination(props.deadLetterQueue),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } } : {}),
+      bundling: {
+        // Local esbuild only: synth must work offline with no Docker.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        // Pin the SDK version we tested instead of whatever the runtime ships.
+        bundleAwsSDK: true,
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        // Line mapping is what stack traces need; embedding the sources would triple the upload.
+        sourcesContent: false,
+        target: 'node24',
+        // Entry point is TypeScript with NodeNext `.js` specifiers; esbuild resolves them.
+        tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)),
+      },
+    });
+  }
+}
+
+/** The default timeout: 80% of the period (the next poll must not find this one running), 30 s to 15 min. */
+export function timeoutFor(period: Duration | undefined): Duration {
+  if (period === undefined) return Duration.minutes(5);
+  const seconds = Math.min(900, Math.floor(period.toSeconds() * 0.8));
+  return Duration.seconds(Math.max(seconds, 30));
+}

@@ -1,0 +1,151 @@
+/**
+ * What the CDK stack needs to know about a configuration, checked at synth time.
+ *
+ * The same `parseConfig` the Lambda runs validates the file here, so a bad field fails
+ * `cdk synth` with the same message it would have failed the first poll with. On top of that,
+ * a few settings that work for the CLI cannot work in the Lambda (a secret in a local env var or
+ * file, a CA file on the deployer's disk): those are rejected here, naming the field and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { Duration } from 'aws-cdk-lib';
+import { ConfigError, parseConfig, type Config, type ConfigIssue, type MailboxConfig } from '../lambda/config/schema.js';
+
+/** A configuration validated for deployment: the file as written (`raw`) and its parsed form. */
+export interface DeployConfig {
+  /** The JSON object as the user wrote it; the Lambda gets this (plus bucket and bus) to parse itself. */
+  readonly raw: Record<string, unknown>;
+  /** The validated configuration with every default filled in. */
+  readonly config: Config;
+  /** Where it came from, for error messages. */
+  readonly source: string;
+}
+
+/** One Secrets Manager secret a mailbox reads (and writes back, for OAuth2 refresh-token rotation). */
+export interface SecretReference {
+  readonly mailboxId: string;
+  /** ARN (complete or partial) or name, as written in the config. */
+  readonly ref: string;
+  /** true when the runtime may write a rotated OAuth2 refresh token back (PutSecretValue). */
+  readonly writeBack: boolean;
+}
+
+/** Reads and validates a JSON configuration file for deployment; throws ConfigError naming each bad field. */
+export function loadDeployConfig(path: string): DeployConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read configuration file ${path} (set it with: cdk synth -c config=path/to/mailboxes.json)`, [], { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}: ${(error as Error).message}`, [{ path: '', message: 'invalid JSON' }], { cause: error });
+  }
+  return validateDeployConfig(raw, path);
+}
+
+/** Validates an already-parsed configuration object for deployment (what Pop3Poller does with its `config` prop). */
+export function validateDeployConfig(raw: unknown, source = 'the Pop3Poller config'): DeployConfig {
+  const config = parseConfig(raw, source);
+  const issues = config.mailboxes.flatMap((m, i) => lambdaIssues(m, i));
+  if (issues.length > 0) {
+    const lines = issues.map((i) => `  - ${i.path}: ${i.message}`);
+    throw new ConfigError('CONFIG_INVALID', `Configuration in ${source} cannot run in AWS Lambda:\n${lines.join('\n')}`, issues);
+  }
+  // parseConfig accepted it, so it is a plain JSON object.
+  return { raw: structuredClone(raw) as Record<string, unknown>, config, source };
+}
+
+/** The Secrets Manager secrets the configuration references, one entry per distinct secret. */
+export function secretReferences(config: Config): SecretReference[] {
+  const byRef = new Map<string, SecretReference>();
+  for (const m of config.mailboxes) {
+    if (!('secretsManager' in m.auth.secret)) continue;
+    const ref = m.auth.secret.secretsManager;
+    const writeBack = m.auth.oauth2 !== undefined && m.auth.oauth2.grant === 'refresh_token';
+    const known = byRef.get(ref);
+    byRef.set(ref, { mailboxId: known?.mailboxId ?? m.id, ref, writeBack: writeBack || (known?.writeBack ?? false) });
+  }
+  return [...byRef.values()];
+}
+
+/**
+ * The S3 keys the runtime touches, so grants can name them: each mailbox's messages live under
+ * `${prefix}${id}/` (lambda/sync/keys.ts), its seen-state and lease are single documents
+ * `${statePrefix}state/${id}.json` and `${statePrefix}lease/${id}.json` (lambda/adapters/s3).
+ */
+export interface ObjectLayout {
+  /** One key prefix per mailbox, ending in '/'. */
+  readonly messagePrefixes: string[];
+  readonly stateKeys: string[];
+  readonly leaseKeys: string[];
+}
+
+/** Where the runtime reads and writes in the bucket, per mailbox. */
+export function objectLayout(config: Config): ObjectLayout {
+  const base = config.storage.statePrefix;
+  return {
+    messagePrefixes: config.mailboxes.map((m) => `${m.prefix}${m.id}/`),
+    stateKeys: config.mailboxes.map((m) => `${base}state/${m.id}.json`),
+    leaseKeys: config.mailboxes.map((m) => `${base}lease/${m.id}.json`),
+  };
+}
+
+/**
+ * The interval between two polls of a schedule expression, when it has a fixed one:
+ * `rate(N unit)`, or a cron whose minute field is `0/N` or `* /N` and whose hours are `*`.
+ * Returns undefined for other cron and `at()` expressions.
+ */
+export function schedulePeriod(expression: string): Duration | undefined {
+  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = rate[2] ?? '';
+    if (unit.startsWith('minute')) return Duration.minutes(n);
+    if (unit.startsWith('hour')) return Duration.hours(n);
+    return Duration.days(n);
+  }
+  const cron = /^cron\(\s*(\S+)\s+(\S+)\s+/.exec(expression);
+  if (cron && cron[2] === '*') {
+    const minutes = /^(?:0|\*)\/(\d+)$/.exec(cron[1] ?? '');
+    if (minutes && 60 % Number(minutes[1]) === 0) return Duration.minutes(Number(minutes[1]));
+    if (cron[1] === '*') return Duration.minutes(1);
+  }
+  return undefined;
+}
+
+/** The shortest fixed period among the mailboxes' schedules, if any has one. */
+export function shortestPeriod(config: Config): Duration | undefined {
+  const periods = config.mailboxes.map((m) => schedulePeriod(m.schedule)).filter((p): p is Duration => p !== undefined);
+  if (periods.length === 0) return undefined;
+  return periods.reduce((a, b) => (a.toSeconds() <= b.toSeconds() ? a : b));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Settings the CLI accepts but a Lambda cannot honour. */
+function lambdaIssues(m: MailboxConfig, index: number): ConfigIssue[] {
+  const at = `mailboxes[${index}]`;
+  const issues: ConfigIssue[] = [];
+  if ('env' in m.auth.secret) {
+    issues.push({
+      path: `${at}.auth.secret.env`,
+      message: 'a secret in an environment variable would sit in clear in the function configuration: store it in Secrets Manager and write {"secretsManager": "<name or ARN>"}',
+    });
+  }
+  if ('file' in m.auth.secret) {
+    issues.push({
+      path: `${at}.auth.secret.file`,
+      message: 'the Lambda bundle does not carry local files: store the secret in Secrets Manager and write {"secretsManager": "<name or ARN>"}',
+    });
+  }
+  if (m.tls.caFile !== undefined) {
+    issues.push({ path: `${at}.tls.caFile`, message: 'the Lambda bundle does not carry local files: inline the PEM bundle with tls.ca instead' });
+  }
+  if (schedulePeriod(m.schedule) === undefined && m.schedule.startsWith('rate(')) {
+    issues.push({ path: `${at}.schedule`, message: 'unrecognised rate() expression' });
+  }
+  return issues;
+}

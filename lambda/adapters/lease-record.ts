@@ -1,0 +1,48 @@
+/**
+ * The lease document shared by the S3 and file lease stores: who holds it, until when, and a
+ * random token so a holder can tell its own lease from a later one by the same owner name.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** A lease as stored. */
+export interface LeaseRecord {
+  owner: string;
+  token: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+/** A fresh lease for `owner`, valid for `ttlMs` from `now`. */
+export function newLeaseRecord(owner: string, now: Date, ttlMs: number): LeaseRecord {
+  return {
+    owner,
+    token: randomBytes(16).toString('hex'),
+    acquiredAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+  };
+}
+
+/** Serialises a lease record. */
+export function encodeLease(record: LeaseRecord): Buffer {
+  return Buffer.from(`${JSON.stringify(record)}\n`);
+}
+
+/**
+ * Parses a stored lease; null for anything unreadable, which callers treat as expired (a torn
+ * or foreign document must not lock a mailbox forever).
+ */
+export function decodeLease(bytes: Uint8Array): LeaseRecord | null {
+  try {
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseRecord>;
+    if (typeof value.owner !== 'string' || typeof value.token !== 'string' || typeof value.expiresAt !== 'string') return null;
+    if (Number.isNaN(Date.parse(value.expiresAt))) return null;
+    return { owner: value.owner, token: value.token, acquiredAt: String(value.acquiredAt ?? ''), expiresAt: value.expiresAt };
+  } catch {
+    return null;
+  }
+}
+
+/** True when the lease is unreadable or its expiry is at or before `now`. */
+export function isExpired(record: LeaseRecord | null, now: Date): boolean {
+  return record === null || Date.parse(record.expiresAt) <= now.getTime();
+}

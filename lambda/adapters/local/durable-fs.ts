@@ -1,0 +1,75 @@
+/**
+ * The few file-system moves the local adapters need to be crash-safe: write-and-fsync, fsync a
+ * directory (so a rename or link survives power loss, not only the file's data), private modes,
+ * and keys that cannot climb out of their folder.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, mkdir } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { AdapterError } from '../errors.js';
+
+/** Files hold mail and mailbox state: owner-only. */
+export const FILE_MODE = 0o600;
+/** Folders we create: owner-only. */
+export const DIR_MODE = 0o700;
+
+/** Suffix of the metadata sidecar written beside each stored message. */
+export const META_SUFFIX = '.meta.json';
+
+/** Creates `dir` and its parents (owner-only) if missing. */
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/**
+ * fsync a directory: POSIX makes a new name durable only once its directory is synced.
+ * Some platforms cannot open a directory for sync (EISDIR/EPERM/EINVAL); that is not an error.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** A fresh temp path beside `target` (same directory, so link/rename stay atomic). */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to a new file at `path` ('wx': never follows or reuses a planted file) and fsyncs it. */
+export async function writeNewFileDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(path, 'wx', FILE_MODE);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Resolves a store key under `root`, rejecting anything that could escape it or is not a plain
+ * relative path: absolute paths, '..' or '.' segments, empty segments, backslashes, NUL and
+ * other control characters. The core builds keys itself; this is defence in depth.
+ */
+export function resolveKey(root: string, key: string): string {
+  const segments = key.split('/');
+  const bad =
+    key.length === 0 || key.length > 1024 || isAbsolute(key) || key.includes('\\') || /[\u0000-\u001f\u007f]/.test(key) ||
+    // Dot-names are our temp files; '.meta.json' names are our sidecars: no key may collide.
+    segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.startsWith('.')) ||
+    key.endsWith(META_SUFFIX);
+  const rootPath = resolve(root);
+  const target = resolve(rootPath, ...segments);
+  if (bad || !target.startsWith(rootPath + sep)) {
+    throw new AdapterError('INVALID_KEY', 'permanent', `invalid store key ${JSON.stringify(key.slice(0, 200))}`);
+  }
+  return target;
+}

@@ -1,0 +1,19 @@
+/**
+ * The metadata stored with every raw message, identical for S3 (x-amz-meta-*) and the local
+ * folder (the `<key>.meta.json` sidecar), so a consumer can check an object without the state.
+ */
+import type { StoreRequest } from '../sync/ports.js';
+
+/** Content type of a raw message (RFC 5322 text as fetched; RFC 2046 section 5.2.1). */
+export const MESSAGE_CONTENT_TYPE = 'message/rfc822';
+
+/** Builds the user metadata for one stored message; all values are plain ASCII. */
+export function messageMetadata(request: Pick<StoreRequest, 'uidHash' | 'fetchedAt' | 'kind'>, size: number, sha256: string): Record<string, string> {
+  return {
+    'uid-hash': request.uidHash,
+    size: String(size),
+    sha256,
+    'fetched-at': request.fetchedAt.toISOString(),
+    kind: request.kind,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The sync core's MailSource over the POP3 engine: open = connect + secure + login, then
+ * listMessages (UIDL and LIST, pipelined, joined by message number), a pipelined fetch,
+ * pipelined DELE, QUIT and abort.
+ */
+import { connectPop3, Pop3Error, type Pop3ConnectOptions, type Pop3Session } from '../../pop3/index.js';
+import type {
+  FetchedMessage, FetchRequest, ListedMessage, MailboxCapabilities, MailboxSession, MailSource, RejectedListing,
+} from '../../sync/ports.js';
+
+/** A MailSource that opens one POP3 session per call to open(). */
+export function createPop3MailSource(options: Pop3ConnectOptions): MailSource {
+  return {
+    async open(signal?: AbortSignal): Promise<MailboxSession> {
+      const session = await connectPop3(signal === undefined ? options : { ...options, signal });
+      const caps = session.capabilities;
+      if (caps.capaSupported && !caps.uidl) {
+        session.abort();
+        throw new Pop3Error('POP3_UNSUPPORTED', 'server does not support UIDL (RFC 1939 section 7): new messages cannot be told apart from old ones');
+      }
+      return new Pop3MailboxSession(session);
+    },
+  };
+}
+
+class Pop3MailboxSession implements MailboxSession {
+  readonly capabilities: MailboxCapabilities;
+
+  constructor(private readonly session: Pop3Session) {
+    const caps = session.capabilities;
+    this.capabilities = {
+      pipelining: caps.pipelining,
+      // A server without CAPA may still answer UIDL; listMessages finds out.
+      uidl: caps.uidl || !caps.capaSupported,
+      top: caps.top || !caps.capaSupported,
+      ...(caps.expire === undefined ? {} : { expire: caps.expire }),
+      ...(caps.loginDelaySeconds === undefined ? {} : { loginDelaySeconds: caps.loginDelaySeconds }),
+    };
+  }
+
+  async listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }> {
+    // Both sent at once when the server pipelines; LIST failing must not leave UIDL unobserved.
+    const [uidl, list] = await Promise.allSettled([this.session.uidl(), this.session.list()]);
+    if (uidl.status === 'rejected') {
+      const error = uidl.reason as unknown;
+      if (error instanceof Pop3Error && error.code === 'POP3_UNSUPPORTED') {
+        throw new Pop3Error('POP3_UNSUPPORTED', 'server refused UIDL: new messages cannot be told apart from old ones', {
+          cause: error, ...(error.serverText === undefined ? {} : { serverText: error.serverText }),
+        });
+      }
+      throw error;
+    }
+    if (list.status === 'rejected') throw list.reason;
+    const sizes = new Map(list.value.map((e) => [e.msg, e.size]));
+    const rejected: RejectedListing[] = uidl.value.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
+    const messages: ListedMessage[] = [];
+    for (const entry of uidl.value.entries) {
+      const size = sizes.get(entry.msg);
+      // A message UIDL names but LIST does not is an inconsistent listing: leave it out, report it.
+      if (size === undefined) rejected.push({ msg: entry.msg, uidEscaped: entry.uid, reason: 'invalid-uid' });
+      else messages.push({ msg: entry.msg, uid: entry.uid, size });
+    }
+    messages.sort((a, b) => a.msg - b.msg);
+    return { messages, rejected };
+  }
+
+  async *fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
+    for await (const item of this.session.fetch(requests)) {
+      yield { msg: item.msg, kind: item.kind, body: item.body };
+    }
+  }
+
+  markDeleted(msgs: readonly number[]): Promise<void> {
+    return this.session.deleMany(msgs);
+  }
+
+  quit(): Promise<void> {
+    return this.session.quit();
+  }
+
+  abort(reason?: unknown): void {
+    this.session.abort(reason);
+  }
+}

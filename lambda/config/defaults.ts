@@ -1,0 +1,46 @@
+/**
+ * Every configuration default in one place, so the schema, the CLI, the CDK stack and the docs
+ * cannot drift apart. Change a default here and nowhere else.
+ */
+
+/** Defaults applied by ConfigSchema when a field is left out. */
+export const CONFIG_DEFAULTS = {
+  /** Secure by default: RFC 8314 section 3.3 prefers implicit TLS over STARTTLS. */
+  tlsMode: 'implicit',
+  /** RFC 8996 deprecates TLS 1.0/1.1; 1.2 is the floor. */
+  tlsMinVersion: 'TLSv1.2',
+  /** RFC 8314 section 7.4: 995 is pop3s (implicit TLS); RFC 1939 section 3: 110 otherwise. */
+  portImplicitTls: 995,
+  portPlain: 110,
+  fetchMode: 'full',
+  /** No mail ever lost: nothing is deleted from the server unless the config says so. */
+  deletePolicy: 'never',
+  /** A larger message is stored headers-only (see PollLimits.maxMessageSize). */
+  maxMessageSize: 50 * 1024 * 1024,
+  /** EventBridge Scheduler expression for each mailbox's poll. */
+  schedule: 'rate(5 minutes)',
+  storagePrefix: 'mail/',
+  /** Prefix of the control documents: `<statePrefix>state/<id>.json`, `<statePrefix>lease/<id>.json`. */
+  statePrefix: '',
+  eventSource: 'pop3-ingest',
+  /** Microsoft's delegated flows need a tenant; 'organizations' accepts any work account. */
+  microsoftTenant: 'organizations',
+  /** Field of a JSON secret that holds the password when `field` is not given. */
+  secretPasswordField: 'password',
+} as const;
+
+/** OAuth2 token endpoints and scopes per provider (RFC 6749 section 3.2). */
+export const OAUTH_PRESETS = {
+  microsoft: {
+    tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
+    /** Delegated (refresh token) flow: POP access as the signed-in user, and a new refresh token. */
+    scope: 'https://outlook.office.com/POP.AccessAsUser.All offline_access',
+    /** Client-credentials (app-only) flow, for a service principal granted POP access. */
+    clientCredentialsScope: 'https://outlook.office365.com/.default',
+  },
+  google: {
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+    scope: 'https://mail.google.com/',
+    clientCredentialsScope: 'https://mail.google.com/',
+  },
+} as const;

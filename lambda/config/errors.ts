@@ -1,0 +1,23 @@
+/**
+ * ConfigError: the configuration is wrong and a human must fix it (never retried).
+ */
+import { IngestError } from '../shared/errors.js';
+
+/** One problem found in a configuration: where (a path like `mailboxes[0].tls.mode`) and the fix. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** Codes raised by the config layer. */
+export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_MISSING' | 'MAILBOX_UNKNOWN';
+
+/** The configuration is invalid, unreadable or missing; `issues` names each bad field. */
+export class ConfigError extends IngestError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(code: ConfigErrorCode, message: string, issues: readonly ConfigIssue[] = [], options: { cause?: unknown } = {}) {
+    super(code, 'permanent', message, options);
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * The one typed, validated configuration for one or many mailboxes, shared by the Lambda
+ * handler, the CLI and the CDK stack. Defaults live in defaults.ts; this file only validates
+ * and fills them in. Unknown fields are errors (a typo like `alowInsecureAuth` must not silently
+ * weaken security).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import * as z from 'zod';
+import { MIN_PIPELINE_WINDOW } from '../pop3/limits.js';
+import type { DeletePolicy, FilterAction, HeaderFilter } from '../sync/types.js';
+import { CONFIG_DEFAULTS } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { toConfigIssues } from './issues.js';
+
+export { ConfigError } from './errors.js';
+export type { ConfigIssue, ConfigErrorCode } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+const NO_CONTROL = /^[^\r\n\0]*$/;
+/** Mailbox ids become S3 keys, state names and event fields: keep them boring. */
+const MAILBOX_ID = /^[a-z0-9][a-z0-9_.-]*$/;
+/** SHA-256 of the SubjectPublicKeyInfo: base64 (RFC 7469 pin-sha256) or hex, colons allowed. */
+const PIN_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
+const PIN_HEX = /^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){31}$/;
+/** EventBridge Scheduler expressions: rate(), cron() or at(). */
+const SCHEDULE = /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\)|at\(.+\))$/;
+const DELETE = /^(never|after-store|after-days:([1-9]\d{0,4}))$/;
+/** Key prefix: empty, or path segments each ending in '/' (no '..', no leading '/'). */
+const KEY_PREFIX = /^([A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*$/;
+/** S3 bucket naming rules (general purpose buckets). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUS_NAME = /^[A-Za-z0-9._\-/:]{1,1600}$/;
+/** EventBridge reserves sources starting with "aws.". */
+const EVENT_SOURCE = /^(?!aws\.)[A-Za-z0-9._\-/]{1,256}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const TENANT = /^[A-Za-z0-9.-]{1,128}$/;
+
+/** The method names `auth.mechanisms` accepts (SASL names plus APOP and USER/PASS). */
+export const AUTH_METHOD_NAMES = ['SCRAM-SHA-256', 'OAUTHBEARER', 'XOAUTH2', 'CRAM-MD5', 'PLAIN', 'LOGIN', 'APOP', 'USER'] as const;
+const OAUTH_MECHANISMS: readonly string[] = ['XOAUTH2', 'OAUTHBEARER'];
+
+const positiveInt = (what: string) =>
+  z.number({ error: `expected a whole number of ${what}` }).int(`expected a whole number of ${what}`).positive(`expected ${what} > 0`);
+
+const text = (what: string) =>
+  z.string({ error: `expected ${what} (a string)` }).min(1, `${what} must not be empty`).regex(NO_CONTROL, `${what} must not contain CR, LF or NUL`);
+
+/** A case-insensitive substring, or /regex/flags which must compile. */
+const pattern = text('pattern').superRefine((value, ctx) => {
+  const m = /^\/(.*)\/([a-z]*)$/s.exec(value);
+  if (!m) return;
+  try {
+    new RegExp(m[1] ?? '', m[2]);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `invalid /regex/: ${(error as Error).message}` });
+  }
+});
+
+const filterAction = z.enum(['full', 'headers', 'skip'] satisfies FilterAction[]);
+
+const FilterRuleSchema = z.strictObject({
+  from: pattern.optional(),
+  to: pattern.optional(),
+  subject: pattern.optional(),
+  minSize: z.number().int().nonnegative().optional(),
+  maxSize: z.number().int().nonnegative().optional(),
+  action: filterAction,
+});
+
+const FilterSchema = z.strictObject({
+  rules: z.array(FilterRuleSchema).default([]),
+  otherwise: filterAction.default('full'),
+}) satisfies z.ZodType<HeaderFilter>;
+
+/** Where a mailbox's secret lives. Exactly one of env, file or secretsManager. */
+export type SecretRef =
+  | { env: string }
+  | { file: string }
+  | { secretsManager: string; field?: string };
+
+const SecretRefSchema = z
+  .strictObject({
+    env: z.string().regex(ENV_NAME, 'expected an environment variable name like POP3_PASSWORD').optional(),
+    file: text('file path').optional(),
+    secretsManager: text('secret ARN or name').optional(),
+    field: text('JSON field name').optional(),
+  })
+  .superRefine((s, ctx) => {
+    const given = (['env', 'file', 'secretsManager'] as const).filter((k) => s[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected exactly one of {env: NAME} | {file: PATH} | {secretsManager: ARN-or-name, field?}, got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+      });
+    }
+    if (s.field !== undefined && s.secretsManager === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['field'], message: 'field only applies to secretsManager secrets; remove it' });
+    }
+  })
+  .transform((s): SecretRef => {
+    if (s.env !== undefined) return { env: s.env };
+    if (s.file !== undefined) return { file: s.file };
+    return s.field === undefined ? { secretsManager: s.secretsManager ?? '' } : { secretsManager: s.secretsManager ?? '', field: s.field };
+  });
+
+const OAuth2Schema = z
+  .strictObject({
+    provider: z.enum(['microsoft', 'google', 'custom']),
+    /** refresh_token: delegated (the secret holds a refresh token). client_credentials: app-only. */
+    grant: z.enum(['refresh_token', 'client_credentials']).default('refresh_token'),
+    tokenUrl: z.url({ error: 'expected an absolute https:// URL' }).optional(),
+    tenant: z.string().regex(TENANT, 'expected a tenant id or domain ([A-Za-z0-9.-])').optional(),
+    scope: text('scope').optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.provider === 'custom' && o.tokenUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokenUrl'], message: 'required when provider is custom: set the token endpoint URL' });
+    }
+    if (o.provider === 'microsoft' && o.grant === 'client_credentials' && o.tenant === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tenant'], message: 'required for microsoft client_credentials: set your tenant id or domain' });
+    }
+    if (o.tokenUrl !== undefined && !isSecureUrl(o.tokenUrl)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenUrl'], message: 'must be https:// (plain http is only accepted on loopback)' });
+    }
+  });
+
+const AuthSchema = z
+  .strictObject({
+    user: text('user name'),
+    /** Allowed methods, strongest first is not required: the engine ranks them. */
+    mechanisms: z.array(z.enum(AUTH_METHOD_NAMES)).min(1, 'list at least one mechanism, or leave mechanisms out').optional(),
+    secret: SecretRefSchema,
+    oauth2: OAuth2Schema.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.oauth2 && a.mechanisms && !a.mechanisms.some((m) => OAUTH_MECHANISMS.includes(m))) {
+      ctx.addIssue({ code: 'custom', path: ['mechanisms'], message: 'oauth2 is set: include XOAUTH2 or OAUTHBEARER, or leave mechanisms out' });
+    }
+  });
+
+const TlsSchema = z
+  .strictObject({
+    mode: z.enum(['implicit', 'starttls', 'none']).default(CONFIG_DEFAULTS.tlsMode),
+    /** PEM bundle file to trust instead of the system CAs. */
+    caFile: text('CA file path').optional(),
+    /** PEM bundle inline. */
+    ca: z.string().min(1).optional(),
+    /** SNI and certificate name to check, when it differs from host. */
+    servername: text('server name').optional(),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default(CONFIG_DEFAULTS.tlsMinVersion),
+    /** SPKI SHA-256 pins (base64, "sha256//" prefix optional, or hex); the certificate must match one. */
+    pinSha256: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .transform((v) => (Array.isArray(v) ? v : [v]).map((p) => p.replace(/^sha256\/\//i, '')))
+      .pipe(z.array(z.string().refine((p) => PIN_BASE64.test(p) || PIN_HEX.test(p), 'expected a SHA-256 pin: 44 base64 chars or 64 hex digits')))
+      .transform((pins) => pins.map(normalizePin))
+      .optional(),
+    /** Only with mode none: the explicit opt-in to send credentials in clear. */
+    allowInsecureAuth: z.boolean().default(false),
+  })
+  .superRefine((t, ctx) => {
+    if (t.ca !== undefined && t.caFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ca'], message: 'give ca or caFile, not both' });
+    }
+  });
+
+/** Engine tuning for slow or odd servers; defaults live in lambda/pop3/limits.ts. */
+const Pop3TuningSchema = z.strictObject({
+  handshakeTimeoutMs: positiveInt('milliseconds').optional(),
+  commandTimeoutMs: positiveInt('milliseconds').optional(),
+  /** RFC 2449 PIPELINING window; below the engine's minimum a slow link stalls. */
+  pipelineWindow: z.number().int().min(MIN_PIPELINE_WINDOW, `expected at least ${MIN_PIPELINE_WINDOW}`).max(1000, 'expected at most 1000').optional(),
+});
+
+const LimitsSchema = z.strictObject({
+  maxMessages: positiveInt('messages').optional(),
+  maxBytes: positiveInt('bytes').optional(),
+  maxMessageSize: positiveInt('bytes').default(CONFIG_DEFAULTS.maxMessageSize),
+});
+
+const MailboxSchema = z
+  .strictObject({
+    id: z.string({ error: 'expected a mailbox id (a string)' }).max(64, 'at most 64 characters').regex(MAILBOX_ID, 'expected [a-z0-9][a-z0-9-_.]* (lower-case letters, digits, - _ .)'),
+    host: text('host name'),
+    port: z.number().int('expected a port number 1-65535').min(1, 'expected a port number 1-65535').max(65535, 'expected a port number 1-65535').optional(),
+    tls: TlsSchema.prefault({}),
+    auth: AuthSchema,
+    mode: z.enum(['full', 'headers']).default(CONFIG_DEFAULTS.fetchMode),
+    filter: FilterSchema.optional(),
+    delete: z
+      .string()
+      .regex(DELETE, "expected 'never', 'after-store' or 'after-days:N' (N = 1..99999)")
+      .default(CONFIG_DEFAULTS.deletePolicy)
+      .transform(parseDeletePolicy),
+    limits: LimitsSchema.prefault({}),
+    /** Key prefix for this mailbox's messages; defaults to storage.prefix. */
+    prefix: z.string().regex(KEY_PREFIX, "expected path segments each ending in '/', like \"mail/\"").optional(),
+    schedule: z.string().regex(SCHEDULE, 'expected an EventBridge Scheduler expression like "rate(5 minutes)" or "cron(0/10 * * * ? *)"').default(CONFIG_DEFAULTS.schedule),
+    /** Accept a UID epoch change once (see docs/delivery-guarantees.md). */
+    acceptNewEpoch: z.boolean().optional(),
+    pop3: Pop3TuningSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.tls.mode === 'none' && !m.tls.allowInsecureAuth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'allowInsecureAuth'],
+        message: "tls.mode none would send the credentials in clear: use tls.mode implicit|starttls, or set tls.allowInsecureAuth: true to accept the risk",
+      });
+    }
+  })
+  .transform((m) => ({ ...m, port: m.port ?? (m.tls.mode === 'implicit' ? CONFIG_DEFAULTS.portImplicitTls : CONFIG_DEFAULTS.portPlain) }));
+
+const StorageSchema = z.strictObject({
+  /** S3 bucket; when absent the runtime uses a local folder (CLI) or fails (Lambda). */
+  bucket: z.string().regex(BUCKET, 'expected an S3 bucket name (3-63 chars: a-z 0-9 . -)').optional(),
+  prefix: z.string().regex(KEY_PREFIX, "expected path segments each ending in '/', like \"mail/\"").default(CONFIG_DEFAULTS.storagePrefix),
+  /** Prefix of the seen-state and lease documents (the stores add "state/" and "lease/"). */
+  statePrefix: z.string().regex(KEY_PREFIX, "expected path segments each ending in '/', like \"pop3-ingest/\", or empty").default(CONFIG_DEFAULTS.statePrefix),
+});
+
+const EventsSchema = z.strictObject({
+  /** EventBridge bus name or ARN; when absent the runtime writes JSON lines (CLI). */
+  busName: z.string().regex(BUS_NAME, 'expected an event bus name or ARN').optional(),
+  source: z.string().regex(EVENT_SOURCE, 'expected an event source like "pop3-ingest" (must not start with "aws.")').default(CONFIG_DEFAULTS.eventSource),
+});
+
+/** The configuration schema (zod 4): validates, fills defaults and resolves each mailbox's prefix. */
+export const ConfigSchema = z
+  .strictObject({
+    /** Allowed so editors can point at a JSON Schema. */
+    $schema: z.string().optional(),
+    mailboxes: z.array(MailboxSchema).min(1, 'configure at least one mailbox'),
+    storage: StorageSchema.prefault({}),
+    events: EventsSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.mailboxes.forEach((m, i) => {
+      const first = seen.get(m.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'id'], message: `duplicate id "${m.id}" (also mailboxes[${first}]): ids must be unique` });
+      } else {
+        seen.set(m.id, i);
+      }
+    });
+  })
+  .transform(({ $schema: _schema, ...c }) => ({
+    ...c,
+    mailboxes: c.mailboxes.map((m) => ({ ...m, prefix: m.prefix ?? c.storage.prefix })),
+  }));
+
+/** A validated configuration with every default filled in. */
+export type Config = z.output<typeof ConfigSchema>;
+/** What a user may write (defaults optional); for programmatic configs (CLI, CDK, tests). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** One validated mailbox. */
+export type MailboxConfig = Config['mailboxes'][number];
+/** A mailbox's TLS settings. */
+export type TlsConfig = MailboxConfig['tls'];
+/** A mailbox's auth settings. */
+export type AuthConfig = MailboxConfig['auth'];
+/** A mailbox's OAuth2 settings. */
+export type OAuth2Config = NonNullable<AuthConfig['oauth2']>;
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/**
+ * Validates raw configuration (already-parsed JSON). Throws ConfigError (CONFIG_INVALID) whose
+ * message lists each bad field by path with the fix; `source` names the file in that message.
+ */
+export function parseConfig(raw: unknown, source?: string): Config {
+  // reportInput lets the formatter tell "missing" from "wrong type"; inputs never reach messages.
+  const result = ConfigSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues.flatMap(toConfigIssues);
+  const where = source === undefined ? '' : ` in ${source}`;
+  const lines = issues.map((i) => `  - ${i.path || '(top level)'}: ${i.message}`);
+  throw new ConfigError('CONFIG_INVALID', `Invalid configuration${where}:\n${lines.join('\n')}`, issues);
+}
+
+/**
+ * Reads and validates a JSON configuration file. Relative `tls.caFile` and `auth.secret.file`
+ * paths are resolved against the file's own folder, so a config works from any working directory.
+ */
+export function loadConfigFile(path: string): Config {
+  let rawText: string;
+  try {
+    rawText = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, [], { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(rawText);
+  } catch (error) {
+    // The parser's message may quote file content; it is a config file, not a secret store.
+    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}: ${(error as Error).message}`, [{ path: '', message: 'invalid JSON' }], { cause: error });
+  }
+  return resolveRelativePaths(parseConfig(raw, path), dirname(resolve(path)));
+}
+
+/** Resolves relative file paths in a config against `baseDir` (loadConfigFile does this for you). */
+export function resolveRelativePaths(config: Config, baseDir: string): Config {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    mailboxes: config.mailboxes.map((m) => ({
+      ...m,
+      tls: m.tls.caFile === undefined ? m.tls : { ...m.tls, caFile: abs(m.tls.caFile) },
+      auth: 'file' in m.auth.secret ? { ...m.auth, secret: { file: abs(m.auth.secret.file) } } : m.auth,
+    })),
+  };
+}
+
+/** Finds a mailbox by id, or throws ConfigError MAILBOX_UNKNOWN naming the ids that exist. */
+export function findMailbox(config: Config, id: string): MailboxConfig {
+  const found = config.mailboxes.find((m) => m.id === id);
+  if (found) return found;
+  const known = config.mailboxes.map((m) => m.id).join(', ');
+  throw new ConfigError('MAILBOX_UNKNOWN', `No mailbox "${escapeForMessage(id)}" in the configuration (configured: ${known})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function parseDeletePolicy(value: string): DeletePolicy {
+  if (value === 'never') return { kind: 'never' };
+  if (value === 'after-store') return { kind: 'after-store' };
+  return { kind: 'after-days', days: Number(value.slice('after-days:'.length)) };
+}
+
+function normalizePin(pin: string): string {
+  return PIN_BASE64.test(pin) ? pin : Buffer.from(pin.replaceAll(':', ''), 'hex').toString('base64');
+}
+
+function isSecureUrl(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+}
+
+function escapeForMessage(value: string): string {
+  return JSON.stringify(value.slice(0, 80)).slice(1, -1);
+}

@@ -1,0 +1,30 @@
+/**
+ * The invocation event: EventBridge Scheduler sends `{ "mailboxId": "<id>" }`; `"*"` or no id
+ * polls every configured mailbox. An EventBridge rule may wrap it in `detail`.
+ */
+import { ConfigError } from '../config/errors.js';
+import { findMailbox, type Config, type MailboxConfig } from '../config/schema.js';
+
+/** What the handler accepts. */
+export interface PollEvent {
+  mailboxId?: string;
+  detail?: { mailboxId?: string };
+}
+
+/** The mailboxes this invocation polls, in configuration order. Throws ConfigError MAILBOX_UNKNOWN. */
+export function selectMailboxes(event: unknown, config: Config): MailboxConfig[] {
+  const id = requestedId(event);
+  if (id === undefined || id === '*') return [...config.mailboxes];
+  return [findMailbox(config, id)];
+}
+
+function requestedId(event: unknown): string | undefined {
+  if (event === null || typeof event !== 'object') return undefined;
+  const e = event as PollEvent;
+  const id = e.mailboxId ?? (e.detail !== null && typeof e.detail === 'object' ? e.detail.mailboxId : undefined);
+  if (id === undefined) return undefined;
+  if (typeof id !== 'string') {
+    throw new ConfigError('MAILBOX_UNKNOWN', 'The event field mailboxId must be a string: a configured mailbox id or "*"');
+  }
+  return id;
+}

@@ -1,0 +1,113 @@
+/**
+ * Container-level services of the Lambda handler, created once per container (outside the
+ * handler) and reused by every invocation: SDK clients, the cached secret and token providers,
+ * the logger, and the configuration parsed on first use.
+ *
+ * Configuration (documented in the README):
+ * - POP3_INGEST_CONFIG: the configuration as a JSON string (what the CDK construct sets), or
+ * - POP3_INGEST_CONFIG_FILE: a path to a JSON file inside the bundle (read once per container).
+ * - POP3_INGEST_CONCURRENCY: mailboxes polled at once for `{ "mailboxId": "*" }` (default 4).
+ * - POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE (default Pop3Ingest), POWERTOOLS_LOG_LEVEL.
+ * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL: an S3-compatible endpoint (path-style addressing).
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
+import { LocalSecretProvider } from '../adapters/secrets/local.js';
+import { SecretsManagerProvider } from '../adapters/secrets/secrets-manager.js';
+import type { SecretProvider } from '../adapters/secrets/types.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfigFile, parseConfig, type Config } from '../config/schema.js';
+import type { Logger } from '../sync/ports.js';
+import { HANDLER_METRICS } from './metrics.js';
+
+/** Everything an invocation needs that outlives it. */
+export interface HandlerRuntime {
+  /** The validated configuration (parsed once; a ConfigError is thrown again on each call). */
+  config(): Config;
+  secrets: SecretProvider;
+  oauth: OAuthTokenProvider;
+  s3: S3Client;
+  eventBridge: EventBridgeClient;
+  /** Structured JSON logs; never pass secrets (Secret values print as [redacted] regardless). */
+  logger: PowertoolsLogger;
+  /** For ColdStart; per-mailbox metrics get their own instances (see metrics.ts). */
+  metrics: Metrics;
+  metricsBase: { serviceName: string; namespace: string };
+  concurrency: number;
+}
+
+const DEFAULT_SERVICE = 'pop3-ingest';
+const DEFAULT_CONCURRENCY = 4;
+
+/** Builds the container's runtime from the environment. Never throws: config errors surface per invocation. */
+export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime {
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE;
+  const namespace = env.POWERTOOLS_METRICS_NAMESPACE || HANDLER_METRICS.namespace;
+  const logger = new PowertoolsLogger({ serviceName });
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  // S3-compatible endpoints (and the loopback emulator in tests) need path-style addressing.
+  const s3 = new S3Client(endpoint === undefined ? {} : { forcePathStyle: true });
+  const secrets = new SecretsManagerProvider({
+    client: new SecretsManagerClient({}),
+    local: new LocalSecretProvider({ env }),
+  });
+  const concurrency = Number.parseInt(env.POP3_INGEST_CONCURRENCY ?? '', 10);
+  return {
+    config: configLoader(env),
+    secrets,
+    oauth: new OAuthTokenProvider({ secrets, logger: portLogger(logger) }),
+    s3,
+    eventBridge: new EventBridgeClient({}),
+    logger,
+    metrics: new Metrics({ namespace, serviceName }),
+    metricsBase: { serviceName, namespace },
+    concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : DEFAULT_CONCURRENCY,
+  };
+}
+
+/** Adapts the Powertools logger to the ports' Logger, adding fixed fields (e.g. mailboxId). */
+export function portLogger(logger: PowertoolsLogger, fixed: Record<string, unknown> = {}): Logger {
+  const merge = (fields?: Record<string, unknown>) => ({ ...fixed, ...fields });
+  return {
+    debug: (message, fields) => logger.debug(message, merge(fields)),
+    info: (message, fields) => logger.info(message, merge(fields)),
+    warn: (message, fields) => logger.warn(message, merge(fields)),
+    error: (message, fields) => logger.error(message, merge(fields)),
+  };
+}
+
+/** Parses the configuration once per container; remembers a failure too (it cannot heal itself). */
+function configLoader(env: NodeJS.ProcessEnv): () => Config {
+  let outcome: { config: Config } | { error: unknown } | undefined;
+  return () => {
+    outcome ??= (() => {
+      try {
+        return { config: loadConfig(env) };
+      } catch (error) {
+        return { error };
+      }
+    })();
+    if ('error' in outcome) throw outcome.error;
+    return outcome.config;
+  };
+}
+
+function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const inline = env.POP3_INGEST_CONFIG;
+  if (inline !== undefined && inline.trim() !== '') {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(inline);
+    } catch (error) {
+      throw new ConfigError('CONFIG_INVALID', 'POP3_INGEST_CONFIG is not valid JSON', [{ path: '', message: 'invalid JSON' }], { cause: error });
+    }
+    return parseConfig(raw, 'POP3_INGEST_CONFIG');
+  }
+  const file = env.POP3_INGEST_CONFIG_FILE;
+  if (file !== undefined && file.trim() !== '') return loadConfigFile(file);
+  throw new ConfigError('CONFIG_MISSING', 'No configuration: set POP3_INGEST_CONFIG (JSON) or POP3_INGEST_CONFIG_FILE (path to a JSON file)');
+}

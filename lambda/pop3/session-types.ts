@@ -1,0 +1,96 @@
+/**
+ * The public shape of a POP3 session: what connectPop3 takes and what it returns.
+ */
+import type { Readable } from 'node:stream';
+import type { Credentials } from './auth/types.js';
+import type { Pop3Body } from './body.js';
+import type { Pop3Capabilities } from './capabilities.js';
+import type { Pop3Limits } from './limits.js';
+import type { Pop3TlsMode, Pop3TlsOptions, TlsInfo } from './transport.js';
+import type { ListEntry, UidlEntry, UidlListing } from './uid.js';
+
+/** Debug logger; receives escaped server text and masked commands only. */
+export interface Pop3Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything needed to open an authenticated session. */
+export interface Pop3ConnectOptions extends Pop3TlsOptions {
+  host: string;
+  /** Default 995 for implicit TLS, 110 otherwise. */
+  port?: number;
+  /** Default 'implicit'. 'none' sends everything in plaintext: explicit opt-in only. */
+  tls?: Pop3TlsMode;
+  credentials: Credentials;
+  /** Allowed methods, e.g. ['SCRAM-SHA-256', 'PLAIN', 'APOP', 'USER']; default: all we support. */
+  authMethods?: readonly string[];
+  /** Permit sending credentials without TLS ('none' mode). Default false: refuse before sending. */
+  allowInsecureAuth?: boolean;
+  limits?: Partial<Pop3Limits>;
+  /** Aborting closes the connection (no QUIT: nothing is deleted) and rejects pending calls. */
+  signal?: AbortSignal;
+  logger?: Pop3Logger;
+}
+
+/** RFC 1939 session states (plus our terminal 'closed'). */
+export type Pop3SessionState = 'authorization' | 'transaction' | 'update' | 'closed';
+
+/** One message to fetch in a pipelined bulk fetch. */
+export interface Pop3FetchRequest {
+  msg: number;
+  /** 'full': RETR msg; 'headers': TOP msg 0. */
+  kind: 'full' | 'headers';
+}
+
+/** A fetched message; consume (or destroy) `body` before asking for the next one. */
+export interface Pop3FetchedMessage {
+  msg: number;
+  kind: 'full' | 'headers';
+  /**
+   * Dot-unstuffed octets, CRLF kept, 8-bit clean; iterate it once (for await). Errors (never
+   * ends) if the link dies mid-body. `body.toReadable()` gives a Node stream.
+   */
+  body: Pop3Body;
+}
+
+/** An authenticated POP3 session in the TRANSACTION state. */
+export interface Pop3Session {
+  /** Capabilities from the last CAPA (re-read after STLS and after login). */
+  readonly capabilities: Pop3Capabilities;
+  /** TLS details, undefined for plaintext sessions. */
+  readonly tlsInfo: TlsInfo | undefined;
+  /** The method that logged in, e.g. 'SCRAM-SHA-256', 'APOP', 'USER'. */
+  readonly authMethod: string;
+  /** The greeting text, escaped. */
+  readonly greeting: string;
+  readonly state: Pop3SessionState;
+  /** CAPA again; updates `capabilities`. */
+  capa(): Promise<Pop3Capabilities>;
+  /** STAT: message count and total octets. */
+  stat(): Promise<{ count: number; size: number }>;
+  /** LIST: every message's size hint. */
+  list(): Promise<ListEntry[]>;
+  /** LIST msg. */
+  listOne(msg: number): Promise<ListEntry>;
+  /** UIDL: valid entries plus rejected (invalid or duplicate) ones. */
+  uidl(): Promise<UidlListing>;
+  /** UIDL msg; an invalid UID is POP3_INVALID_UID. */
+  uidlOne(msg: number): Promise<UidlEntry>;
+  /** RETR msg as a stream. */
+  retr(msg: number): Promise<Readable>;
+  /** TOP msg lines as a stream (header block plus `lines` body lines). */
+  top(msg: number, lines: number): Promise<Readable>;
+  /** Pipelined RETR/TOP, yielding in request order, keeping the window full. */
+  fetch(requests: Iterable<Pop3FetchRequest>): AsyncIterable<Pop3FetchedMessage>;
+  /** DELE msg (committed only by a successful QUIT, RFC 1939 section 6). */
+  dele(msg: number): Promise<void>;
+  /** Pipelined DELE of many messages; rejects with the first failure after all replies. */
+  deleMany(msgs: Iterable<number>): Promise<void>;
+  /** RSET: unmark deletions. */
+  rset(): Promise<void>;
+  noop(): Promise<void>;
+  /** QUIT: enter UPDATE, commit deletions, close. -ERR means deletions may not be committed. */
+  quit(): Promise<void>;
+  /** Drops the connection without QUIT (nothing deleted). Idempotent. */
+  abort(reason?: unknown): void;
+}

@@ -1,0 +1,46 @@
+/**
+ * The sync core's own errors: a closed catalogue of codes, each with a category
+ * (see lambda/shared/errors.ts). Ports raise their own; the core only adds these.
+ */
+import { IngestError, type ErrorCategory, type IngestErrorOptions } from '../shared/errors.js';
+
+/** Every code the sync core raises itself, with its category. */
+export const SYNC_ERROR_CODES = {
+  /** The seen-state document cannot be parsed: a human must look, never "everything is new". */
+  SYNC_STATE_CORRUPT: 'permanent',
+  /** The seen-state document belongs to another mailbox or a newer schema. */
+  SYNC_STATE_INCOMPATIBLE: 'permanent',
+  /** Another poller holds the lease. */
+  SYNC_LEASE_HELD: 'throttled',
+  /** Most known UIDs vanished and most listed UIDs are new: the UID epoch changed. */
+  SYNC_CIRCUIT_OPEN: 'permanent',
+  /** The caller's AbortSignal fired. */
+  SYNC_ABORTED: 'transient',
+  /** The policy cannot be applied (bad id, bad limits). */
+  SYNC_INVALID_POLICY: 'permanent',
+  /** A port broke its contract (e.g. a publisher returned the wrong number of results). */
+  SYNC_PORT_CONTRACT: 'permanent',
+} as const satisfies Record<string, ErrorCategory>;
+
+/** A code from the sync core's catalogue. */
+export type SyncErrorCode = keyof typeof SYNC_ERROR_CODES;
+
+/** Code a StateStore throws when compare-and-swap loses (lambda/sync/ports.ts). */
+export const STATE_CONFLICT = 'STATE_CONFLICT';
+
+/** Code the mail source throws when the server lacks a required command (UIDL). */
+export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
+
+/** An error raised by the sync core itself. */
+export class SyncError extends IngestError {
+  declare readonly code: SyncErrorCode;
+
+  constructor(code: SyncErrorCode, message: string, options: IngestErrorOptions = {}) {
+    super(code, SYNC_ERROR_CODES[code], message, options);
+  }
+}
+
+/** True when `error` carries the given code (IngestError or any object with `code`). */
+export function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

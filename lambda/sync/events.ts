@@ -1,0 +1,130 @@
+/**
+ * The events pop3-ingest publishes: detail-type names, the versioned detail shapes, and
+ * builders that turn one message's outcome into an OutgoingEvent with a stable id.
+ * JSON Schema: docs/event-schema.json; prose: docs/events.md.
+ */
+import type { OutgoingEvent } from './ports.js';
+import type { EventHeaders } from './headers.js';
+import type { PollSummary } from './types.js';
+
+/** Bumped on any breaking change of a detail shape; additive fields keep the version. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** EventBridge `source` the adapters should use for these events. */
+export const EVENT_SOURCE = 'pop3-ingest';
+
+/** A full message (RETR) is stored. */
+export const DETAIL_TYPE_MESSAGE_STORED = 'Message Stored';
+/** A header block (TOP n 0) is stored and its headers parsed (mode 'headers' or filter). */
+export const DETAIL_TYPE_HEADERS_FETCHED = 'Headers Fetched';
+/** A message was deliberately not fetched in full: filter, or larger than maxMessageSize. */
+export const DETAIL_TYPE_MESSAGE_SKIPPED = 'Message Skipped';
+/** One per poll: the PollSummary. */
+export const DETAIL_TYPE_MAILBOX_POLLED = 'Mailbox Polled';
+/** The UID circuit breaker tripped: nothing was ingested, a human must accept the new epoch. */
+export const DETAIL_TYPE_CIRCUIT_OPENED = 'Mailbox Circuit Opened';
+
+/** Every detail-type this package publishes. */
+export type DetailType =
+  | typeof DETAIL_TYPE_MESSAGE_STORED
+  | typeof DETAIL_TYPE_HEADERS_FETCHED
+  | typeof DETAIL_TYPE_MESSAGE_SKIPPED
+  | typeof DETAIL_TYPE_MAILBOX_POLLED
+  | typeof DETAIL_TYPE_CIRCUIT_OPENED;
+
+/** Fields every per-message event carries. */
+export interface MessageEventBase {
+  schemaVersion: typeof EVENT_SCHEMA_VERSION;
+  mailboxId: string;
+  /** Stable: derived from mailbox id, uid hash and outcome. A consumer's dedupe key. */
+  eventId: string;
+  /** SHA-256 of mailbox id and UID (keys.ts); the UID itself is never published. */
+  uidHash: string;
+  /** ISO-8601: when this poller first saw the UID. */
+  firstSeen: string;
+  /** RFC 2047-decoded, bounded header values. */
+  headers: EventHeaders;
+  /** True when a header value (or the header block) was cut to fit. */
+  truncated: boolean;
+}
+
+/** Where an object lives and what it holds. */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  /** Octets stored. */
+  size: number;
+  /** SHA-256 (hex) of the stored octets. */
+  sha256: string;
+}
+
+/** Detail of "Message Stored": the raw RFC 5322 message is at bucket/key. */
+export interface MessageStoredDetail extends MessageEventBase, StoredObject {
+  kind: 'full';
+}
+
+/** Detail of "Headers Fetched": the header block is at bucket/key. */
+export interface HeadersFetchedDetail extends MessageEventBase, StoredObject {
+  kind: 'headers';
+}
+
+/** Why a message was not fetched in full. */
+export type SkipReason = 'filter' | 'too-large';
+
+/** Detail of "Message Skipped". For 'too-large' the header block is stored and `stored` says where. */
+export interface MessageSkippedDetail extends MessageEventBase {
+  kind: 'skipped';
+  reason: SkipReason;
+  /** Human-readable explanation (e.g. "LIST size 31457280 > maxMessageSize 26214400"). */
+  explanation: string;
+  /** LIST's size hint, in octets. */
+  listSize: number;
+  stored?: StoredObject;
+}
+
+/** Detail of "Mailbox Polled": the PollSummary plus the schema version. */
+export interface MailboxPolledDetail extends PollSummary {
+  schemaVersion: typeof EVENT_SCHEMA_VERSION;
+}
+
+/** What the circuit breaker saw. */
+export interface CircuitStats {
+  known: number;
+  listed: number;
+  unknownListed: number;
+  knownGone: number;
+}
+
+/** Detail of "Mailbox Circuit Opened". */
+export interface CircuitOpenedDetail extends CircuitStats {
+  schemaVersion: typeof EVENT_SCHEMA_VERSION;
+  mailboxId: string;
+  epoch: number;
+  /** What to do: set acceptNewEpoch on the mailbox for one poll (docs/delivery-guarantees.md). */
+  action: string;
+}
+
+/** Any per-message detail. */
+export type MessageEventDetail = MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail;
+
+/** Detail type of a per-message detail. */
+export function detailTypeOf(detail: MessageEventDetail): DetailType {
+  switch (detail.kind) {
+    case 'full':
+      return DETAIL_TYPE_MESSAGE_STORED;
+    case 'headers':
+      return DETAIL_TYPE_HEADERS_FETCHED;
+    case 'skipped':
+      return DETAIL_TYPE_MESSAGE_SKIPPED;
+  }
+}
+
+/** The OutgoingEvent of a per-message detail; the id is the detail's stable eventId. */
+export function messageEvent(detail: MessageEventDetail, time?: Date): OutgoingEvent {
+  return {
+    id: detail.eventId,
+    detailType: detailTypeOf(detail),
+    detail: detail as unknown as Record<string, unknown>,
+    ...(time ? { time } : {}),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Deterministic names for everything the core writes: object keys and event ids.
+ *
+ * A UID is server-controlled text (RFC 1939 section 7: 1-70 printable octets): it never appears
+ * raw in a key, a path or an event id; only its SHA-256, salted with the mailbox id so two
+ * mailboxes with the same UID never collide.
+ */
+import { createHash } from 'node:crypto';
+
+/** What an object under a message key holds. */
+export type MessageKind = 'full' | 'headers';
+
+/** What an event id is derived for: one per message and outcome. */
+export type EventKind = 'stored' | 'headers' | 'skipped';
+
+const MAILBOX_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+/** True when `id` is a safe mailbox id: [a-z0-9._-], starts alphanumeric, at most 128 chars. */
+export function isValidMailboxId(id: string): boolean {
+  return MAILBOX_ID.test(id) && !id.includes('..');
+}
+
+/** SHA-256 (hex) of the mailbox id and the UID: the only form a UID takes outside the state. */
+export function uidHash(mailboxId: string, uid: string): string {
+  // The NUL separator makes ("a", "bc") and ("ab", "c") hash differently.
+  return createHash('sha256').update(mailboxId, 'utf8').update('\0').update(uid, 'latin1').digest('hex');
+}
+
+/**
+ * Object key of a message: `${prefix}${mailboxId}/${kind}/${uidHash}.eml`.
+ * `epoch` (>= 2, after an accepted UID epoch change) adds `e${epoch}/` so a re-used UID can
+ * never collide with an object of the previous epoch (conditional create would keep the old one).
+ */
+export function messageKey(prefix: string, mailboxId: string, uid: string, kind: MessageKind, epoch = 1): string {
+  const epochPart = epoch > 1 ? `e${epoch}/` : '';
+  return `${prefix}${mailboxId}/${epochPart}${kind}/${uidHash(mailboxId, uid)}.eml`;
+}
+
+/**
+ * Stable event id (UUID-shaped, from SHA-256): the same message and outcome always give the
+ * same id, so a retried publish is a duplicate a consumer can drop.
+ */
+export function eventId(mailboxId: string, hash: string, kind: EventKind, epoch = 1): string {
+  const h = createHash('sha256').update(`pop3-ingest\0${mailboxId}\0${hash}\0${kind}\0${epoch}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

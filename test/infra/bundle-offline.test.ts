@@ -1,0 +1,40 @@
+/**
+ * Threat: the stack only deploys on the author's machine (Docker needed, network needed, the SDK
+ * version left to the runtime, CommonJS `require` crashing an ESM bundle at cold start).
+ * This test really bundles the handler with the local esbuild, like `cdk synth` does.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { App } from 'aws-cdk-lib';
+import { validateDeployConfig } from '../../infra/deploy-config.js';
+import { Pop3IngestStack } from '../../infra/stack.js';
+import { sampleConfig } from './synth.js';
+
+const outdir = mkdtempSync(join(tmpdir(), 'pop3-ingest-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('function bundle', () => {
+  it('is built offline by the local esbuild as ESM with the SDK inside and a createRequire banner', { timeout: 120_000 }, () => {
+    // Prepare
+    const app = new App({ outdir });
+    new Pop3IngestStack(app, 'Pop3Ingest', { deployConfig: validateDeployConfig(sampleConfig(), 'sample') });
+
+    // Act
+    app.synth();
+
+    // Assess
+    const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const dir = join(outdir, assets[0] ?? '');
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __pop3CreateRequire } from 'node:module'; const require = __pop3CreateRequire(import.meta.url);")).toBe(true);
+    // The AWS SDK is bundled, not imported from the runtime's copy.
+    expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+    expect(code).toContain('PutEventsCommand');
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    expect(existsSync(join(outdir, 'Pop3Ingest.template.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Threat: a compromised or buggy poller reaches beyond its mailboxes (reads other objects,
+ * overwrites mail, publishes to other buses, reads other secrets). Every grant is checked here.
+ */
+import { describe, expect, it } from 'vitest';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { flattenCfnReference } from '../../infra/nag.js';
+import { resourcesOf, sampleConfig, synthDefault, synthPoller, type Synthesized } from './synth.js';
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** The poller role's statements, with resources flattened to strings like "<Bucket.Arn>/mail/support/*". */
+function pollerStatements({ stack, poller }: Synthesized): { actions: string[]; resources: string[]; sid?: string }[] {
+  const policy = poller.node.findChild('Poller').node.findChild('Role').node.findChild('DefaultPolicy').node.defaultChild;
+  const doc = stack.resolve((policy as unknown as { policyDocument: unknown }).policyDocument) as { Statement: Statement[] };
+  return doc.Statement.map((s) => ({
+    ...(s.Sid ? { sid: s.Sid } : {}),
+    actions: ([] as string[]).concat(s.Action),
+    resources: ([] as unknown[]).concat(s.Resource).map(flattenCfnReference),
+  }));
+}
+
+function grantsOf(statements: ReturnType<typeof pollerStatements>, action: string): string[] {
+  return statements.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources).sort();
+}
+
+describe('poller role: least privilege', () => {
+  it('writes messages only under each mailbox\'s own prefix, and never reads or deletes them', () => {
+    const synthesized = synthDefault();
+    const statements = pollerStatements(synthesized);
+    const bucket = Object.keys(resourcesOf(synthesized.template, 'AWS::S3::Bucket'))[0];
+
+    expect(grantsOf(statements, 's3:PutObject')).toEqual(
+      [
+        `<${bucket}.Arn>/lease/invoices.json`,
+        `<${bucket}.Arn>/lease/support.json`,
+        `<${bucket}.Arn>/mail/invoices/*`,
+        `<${bucket}.Arn>/mail/support/*`,
+        `<${bucket}.Arn>/state/invoices.json`,
+        `<${bucket}.Arn>/state/support.json`,
+      ].sort(),
+    );
+    // Reading is limited to the control documents; deleting to the leases.
+    expect(grantsOf(statements, 's3:GetObject').every((r) => /\/(state|lease)\/[a-z]+\.json$/.test(r))).toBe(true);
+    expect(grantsOf(statements, 's3:DeleteObject')).toEqual([`<${bucket}.Arn>/lease/invoices.json`, `<${bucket}.Arn>/lease/support.json`]);
+    expect(grantsOf(statements, 's3:ListBucket')).toEqual([`<${bucket}.Arn>`]);
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(
+      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObject', 's3:PutObject'].sort(),
+    );
+  });
+
+  it('follows the configured state prefix and per-mailbox message prefix', () => {
+    const config = sampleConfig();
+    const [first, second] = config.mailboxes as Record<string, unknown>[];
+    const synthesized = synthPoller({
+      config: { ...config, mailboxes: [{ ...first, prefix: 'raw/' }, second], storage: { prefix: 'mail/', statePrefix: 'ctl/' } },
+    });
+    const puts = grantsOf(pollerStatements(synthesized), 's3:PutObject').map((r) => r.replace(/^<[^>]+>/, ''));
+    expect(puts).toEqual(['/ctl/lease/invoices.json', '/ctl/lease/support.json', '/ctl/state/invoices.json', '/ctl/state/support.json', '/mail/invoices/*', '/raw/support/*']);
+  });
+
+  it('publishes only to its own bus', () => {
+    const synthesized = synthDefault();
+    const bus = Object.keys(resourcesOf(synthesized.template, 'AWS::Events::EventBus'))[0];
+    expect(grantsOf(pollerStatements(synthesized), 'events:PutEvents')).toEqual([`<${bus}.Arn>`]);
+  });
+
+  it('reads only the referenced secrets, and writes back only OAuth2 refresh-token secrets', () => {
+    const statements = pollerStatements(synthDefault());
+    expect(grantsOf(statements, 'secretsmanager:GetSecretValue')).toEqual([
+      // A complete ARN is granted as is; a name gets Secrets Manager's 6-character suffix.
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:pop3-ingest/support-??????',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/invoices-AbC123',
+    ]);
+    expect(grantsOf(statements, 'secretsmanager:PutSecretValue')).toEqual(['arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/invoices-AbC123']);
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+  });
+
+  it('writes logs only to its own log group', () => {
+    const synthesized = synthDefault();
+    const logGroup = Object.keys(resourcesOf(synthesized.template, 'AWS::Logs::LogGroup'))[0];
+    expect(grantsOf(pollerStatements(synthesized), 'logs:PutLogEvents')).toEqual([`<${logGroup}.Arn>`, `<${logGroup}.Arn>:log-stream:*`]);
+  });
+
+  it('has no wildcard action and no "*" resource, and no managed policy', () => {
+    const synthesized = synthDefault();
+    const statements = pollerStatements(synthesized);
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.includes('*'))).toEqual([]);
+    expect(statements.flatMap((s) => s.resources)).not.toContain('*');
+    for (const role of Object.values(resourcesOf(synthesized.template, 'AWS::IAM::Role'))) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('grants on an existing bucket and bus named in the config, without creating them', () => {
+    const config = { ...sampleConfig(), storage: { bucket: 'acme-mail-archive', prefix: 'in/' }, events: { busName: 'acme-mail' } };
+    const synthesized = synthPoller({ config });
+    synthesized.template.resourceCountIs('AWS::S3::Bucket', 0);
+    synthesized.template.resourceCountIs('AWS::Events::EventBus', 0);
+    const statements = pollerStatements(synthesized);
+    expect(grantsOf(statements, 's3:AbortMultipartUpload')).toEqual([
+      'arn:<AWS::Partition>:s3:::acme-mail-archive/in/invoices/*',
+      'arn:<AWS::Partition>:s3:::acme-mail-archive/in/support/*',
+    ]);
+    expect(grantsOf(statements, 'events:PutEvents')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/acme-mail']);
+  });
+
+  it('grants on a bucket and bus passed as constructs', () => {
+    const given = synthPoller((stack) => ({
+      bucket: s3.Bucket.fromBucketName(stack, 'B', 'given-bucket'),
+      eventBus: events.EventBus.fromEventBusName(stack, 'E', 'given-bus'),
+    }));
+    given.template.resourceCountIs('AWS::S3::Bucket', 0);
+    given.template.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(grantsOf(pollerStatements(given), 'events:PutEvents')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/given-bus']);
+  });
+
+  it('lets only EventBridge Scheduler of this account invoke the function', () => {
+    const { template } = synthDefault();
+    const roles = Object.values(resourcesOf(template, 'AWS::IAM::Role'));
+    const schedulerRole = roles.find((r) => JSON.stringify(r.Properties?.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+    expect(JSON.stringify(schedulerRole?.Properties?.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+  });
+});

@@ -1,0 +1,164 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, MultilineDecoder, dotStuff, encodeMultiline } from '../../../lambda/pop3/framing.js';
+import { Pop3Error } from '../../../lambda/pop3/errors.js';
+
+const LIMITS = { maxLineLength: 1000, maxSize: 1_000_000 };
+
+/** Decodes `chunks` as one multi-line body; returns the body and the bytes left after it. */
+function decode(chunks: Buffer[], limits = LIMITS): { body: Buffer; rest: Buffer; done: boolean } {
+  const decoder = new MultilineDecoder(limits);
+  const out: Buffer[] = [];
+  const rest: Buffer[] = [];
+  for (const chunk of chunks) {
+    if (decoder.done) {
+      rest.push(chunk);
+      continue;
+    }
+    const end = decoder.feed(chunk, 0, (part) => out.push(Buffer.from(part)));
+    if (decoder.done) rest.push(chunk.subarray(end));
+  }
+  return { body: Buffer.concat(out), rest: Buffer.concat(rest), done: decoder.done };
+}
+
+function splitAt(wire: Buffer, ...offsets: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let last = 0;
+  for (const offset of offsets) {
+    chunks.push(wire.subarray(last, offset));
+    last = offset;
+  }
+  chunks.push(wire.subarray(last));
+  return chunks;
+}
+
+const TRICKY = Buffer.concat([
+  Buffer.from('Subject: x\r\n\r\n.\r\n is not the end\r\n..double\r\n.single\r\n', 'latin1'),
+  Buffer.from([0xff, 0x00, 0x80, 0x0d, 0x0a]),
+  Buffer.from('.\rcr\r\nlast\r\n', 'latin1'),
+]);
+
+describe('MultilineDecoder (the message framer)', () => {
+  it('gives the same body whatever byte offset the wire is split at', () => {
+    // Prepare
+    const body = Buffer.from('line one\r\n.leading dot\r\n..two dots\r\n\r\n.\r\nend\r\n', 'latin1');
+    const wire = Buffer.concat([encodeMultiline(body), Buffer.from('+OK next\r\n')]);
+    const expected = decode([wire]);
+
+    // Act + Assess: every single split point and every pair of split points
+    expect(expected.body.equals(body)).toBe(true);
+    expect(expected.rest.toString()).toBe('+OK next\r\n');
+    for (let i = 0; i <= wire.length; i++) {
+      for (let j = i; j <= wire.length; j++) {
+        const got = decode(splitAt(wire, i, j));
+        expect(got.body.equals(body)).toBe(true);
+        expect(got.rest.toString()).toBe('+OK next\r\n');
+      }
+    }
+  });
+
+  it('finds the terminator when it is split across chunks one byte at a time', () => {
+    const wire = Buffer.from('abc\r\n.\r\n', 'latin1');
+    const got = decode([...wire].map((b) => Buffer.from([b])));
+    expect(got.done).toBe(true);
+    expect(got.body.toString()).toBe('abc\r\n');
+  });
+
+  it('keeps lone "." content lines, unstuffs ".." and stays 8-bit clean', () => {
+    const got = decode([encodeMultiline(TRICKY)]);
+    expect(got.body.equals(TRICKY)).toBe(true);
+  });
+
+  it('decodes an empty body', () => {
+    const got = decode([Buffer.from('.\r\n+OK')]);
+    expect(got.done).toBe(true);
+    expect(got.body.length).toBe(0);
+    expect(got.rest.toString()).toBe('+OK');
+  });
+
+  it('tolerates bare LF line ends and keeps them as sent', () => {
+    const got = decode([Buffer.from('a\n..b\n.\n', 'latin1')]);
+    expect(got.done).toBe(true);
+    expect(got.body.toString()).toBe('a\n.b\n');
+  });
+
+  it('treats a dot followed by CR and no LF as stuffing, keeping the CR', () => {
+    const got = decode([Buffer.from('.\rx\r\n.\r\n', 'latin1')]);
+    expect(got.body.toString()).toBe('\rx\r\n');
+  });
+
+  it('property: unstuff(stuff(x)) === x for any bytes, at any split', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('.', '\r\n', '\n', '..', '\r', '.\r\n'), fc.string()), { maxLength: 30 }),
+        fc.uint8Array({ maxLength: 20 }),
+        fc.nat(),
+        (pieces, binary, cut) => {
+          let body = Buffer.concat([Buffer.from(pieces.join(''), 'latin1'), Buffer.from(binary)]);
+          // A multi-line body always ends with a line end (or is empty).
+          if (body.length > 0 && body[body.length - 1] !== 0x0a) body = Buffer.concat([body, Buffer.from('\r\n')]);
+          const wire = encodeMultiline(body);
+          const at = cut % (wire.length + 1);
+          const got = decode(splitAt(wire, at));
+          return got.done && got.body.equals(body) && got.rest.length === 0;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses a line longer than the limit (a hostile server cannot make us buffer forever)', () => {
+    const wire = Buffer.concat([Buffer.alloc(2000, 0x61), Buffer.from('\r\n.\r\n')]);
+    expect(() => decode([wire], { maxLineLength: 1000, maxSize: 1_000_000 })).toThrow(/longer than 1000/);
+  });
+
+  it('refuses an overlong line even when it arrives in small pieces', () => {
+    const wire = Buffer.alloc(3000, 0x61);
+    expect(() => decode(splitAt(wire, 700, 1400, 2100), { maxLineLength: 1000, maxSize: 1_000_000 })).toThrow(Pop3Error);
+  });
+
+  it('refuses a body larger than maxSize, counting actual octets', () => {
+    const body = Buffer.from('x'.repeat(98) + '\r\n');
+    const wire = encodeMultiline(Buffer.concat(Array.from({ length: 20 }, () => body)));
+    const error = (() => {
+      try {
+        decode([wire], { maxLineLength: 1000, maxSize: 1000 });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(Pop3Error);
+    expect((error as Pop3Error).code).toBe('POP3_LIMIT_EXCEEDED');
+  });
+
+  it('accepts lines up to the limit exactly, CR not counted', () => {
+    const wire = Buffer.concat([Buffer.alloc(1000, 0x61), Buffer.from('\r\n.\r\n')]);
+    expect(decode([wire]).body.length).toBe(1002);
+  });
+});
+
+describe('dotStuff / encodeMultiline', () => {
+  it('stuffs every line that starts with a dot, including the first', () => {
+    expect(dotStuff(Buffer.from('.a\r\nb\r\n.\r\n')).toString()).toBe('..a\r\nb\r\n..\r\n');
+  });
+
+  it('adds a CRLF before the terminator when the body lacks one', () => {
+    expect(encodeMultiline(Buffer.from('abc')).toString()).toBe('abc\r\n.\r\n');
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins a line split across chunks and strips CRLF or bare LF', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.next(Buffer.from('+OK he'), 0)).toBeNull();
+    expect(splitter.next(Buffer.from('llo\r\nrest'), 0)?.toString()).toBe('+OK hello');
+    expect(splitter.end).toBe(5);
+    expect(splitter.next(Buffer.from('-ERR x\n'), 0)?.toString()).toBe('-ERR x');
+  });
+
+  it('refuses an overlong status line before it is complete', () => {
+    const splitter = new LineSplitter(10);
+    expect(() => splitter.next(Buffer.alloc(50, 0x61), 0)).toThrow(/longer than 10/);
+  });
+});
