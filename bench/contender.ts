@@ -1,9 +1,10 @@
 /**
  * Child-process entry point for the Node contenders (ours and the raw reader): one fresh
  * process per run, like mpop, so no contender inherits another's heap, JIT state or the
- * proxy's event loop. Reads one JSON spec from the environment, prints one JSON result line on stdout.
+ * proxy's event loop. Reads one JSON spec from the environment, prints one JSON result line on
+ * stdout. contender-runner.ts bundles it to .bench/contender.mjs and runs it on bare Node:
  *
- *   POP3_BENCH_SPEC='{"kind":"ours-all",...}' node --import tsx bench/contender.ts
+ *   POP3_BENCH_SPEC='{"kind":"ours-all",...}' node .bench/contender.mjs
  */
 import { readVmHwmKb } from './proc-watch.js';
 import { rawFetchAll } from './raw-reader.js';

@@ -24,11 +24,6 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: reado
   }
 }
 
-/** Acknowledges AwsSolutions-IAM5 for wildcard actions (e.g. `kms:GenerateDataKey*`) under `scope`. */
-export function acknowledgeWildcardActions(scope: IConstruct, actions: readonly string[], reason: string): void {
-  for (const action of actions) Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
-}
-
 /** The same flattening cdk-nag applies to a resolved CloudFormation value before matching findings. */
 export function flattenCfnReference(node: unknown): string {
   if (node === undefined) return '';

@@ -84,13 +84,9 @@ export class PollerFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+        // A log group's Arn attribute already ends in ":*", which covers its log streams.
+        resources: [this.logGroup.logGroupArn],
       }),
-    );
-    acknowledgeWildcardResources(
-      this.role,
-      [`${this.logGroup.logGroupArn}:log-stream:*`],
-      'Log stream names are chosen by Lambda at run time; the wildcard is confined to this function\'s own log group.',
     );
     if (props.vpc) {
       // What AWSLambdaVPCAccessExecutionRole grants: Lambda creates the function's ENIs with the

@@ -54,6 +54,11 @@ export interface Pop3PollerProps {
   readonly bucket?: s3.IBucket;
   /** Settings for the bucket created when none is given. */
   readonly bucketProps?: MailBucketProps;
+  /**
+   * Customer managed KMS keys the referenced secrets are encrypted with (needed for secrets in
+   * another account). Decrypt is granted only via Secrets Manager. @default none (aws/secretsmanager)
+   */
+  readonly secretsEncryptionKeys?: kms.IKey[];
   /** Use this bus. @default config.events.busName if set (imported), else a new custom bus */
   readonly eventBus?: events.IEventBus;
   /** @default 512 */
@@ -186,7 +191,7 @@ export class Pop3Poller extends Construct {
       ...(props.code ? { code: props.code } : {}),
     });
     this.function = poller.function;
-    this.grantRuntimeAccess(poller.role, deployConfig, bucketKey);
+    this.grantRuntimeAccess(poller.role, deployConfig, bucketKey, props.secretsEncryptionKeys ?? []);
 
     // ---- schedules --------------------------------------------------------------------------
     // One role for all schedules, assumed only by Scheduler on behalf of this account.
@@ -243,7 +248,7 @@ export class Pop3Poller extends Construct {
   }
 
   /** S3 under the configured prefixes only, PutEvents on the bus, and the referenced secrets. */
-  private grantRuntimeAccess(role: iam.Role, deployConfig: DeployConfig, bucketKey: kms.IKey | undefined): void {
+  private grantRuntimeAccess(role: iam.Role, deployConfig: DeployConfig, bucketKey: kms.IKey | undefined, secretKeys: readonly kms.IKey[]): void {
     const { config } = deployConfig;
     const layout = objectLayout(config);
     const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
@@ -285,6 +290,17 @@ export class Pop3Poller extends Construct {
     if (writeArns.length > 0) {
       // OAuth2 providers may rotate the refresh token on use; the new one is written back.
       role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteBackRotatedTokens', actions: ['secretsmanager:PutSecretValue'], resources: writeArns }));
+    }
+    if (secretKeys.length > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptSecretsViaSecretsManager',
+          // GenerateDataKey: PutSecretValue encrypts the rotated refresh token with the same key.
+          actions: ['kms:Decrypt', ...(writeArns.length > 0 ? ['kms:GenerateDataKey'] : [])],
+          resources: secretKeys.map((k) => k.keyArn),
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
+        }),
+      );
     }
   }
 }

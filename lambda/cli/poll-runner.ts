@@ -4,15 +4,14 @@
  * A mailbox-level failure never stops the others; every mailbox gets a PollSummary.
  */
 import { hostname } from 'node:os';
-import { classifyError } from '../shared/errors.js';
 import type { Config, MailboxConfig } from '../config/schema.js';
 import { toMailboxPolicy } from '../config/mapping.js';
 import { buildPollDependencies } from '../config/wiring.js';
 import { pollMailbox } from '../sync/poll.js';
+import { errorInfo, newSummary, statusFor } from '../sync/summary.js';
 import type { Logger } from '../sync/ports.js';
 import type { PollProgress, PollSummary } from '../sync/types.js';
 import type { CliRuntime } from './runtime.js';
-import { escapeText } from './output.js';
 
 /** Options of {@link pollMailboxes}. */
 export interface PollRunOptions {
@@ -86,27 +85,13 @@ async function pollOne(
   }
 }
 
-/** A summary for a mailbox whose poll could not start. */
+/** A summary for a mailbox whose poll could not start, built and classified like the core's own. */
 export function failedSummary(mailboxId: string, startedAt: Date, error: unknown): PollSummary {
-  const { code, category, retryable } = classifyError(error);
-  const message = escapeText(error instanceof Error ? error.message : String(error), 1000);
   return {
-    mailboxId,
-    status: category === 'throttled' ? 'busy' : 'failed',
-    startedAt: startedAt.toISOString(),
+    ...newSummary(mailboxId, startedAt),
+    status: statusFor(error),
     durationMs: Date.now() - startedAt.getTime(),
-    serverMessages: 0,
-    newMessages: 0,
-    stored: 0,
-    alreadyStored: 0,
-    headersOnly: 0,
-    skipped: 0,
-    published: 0,
-    deleted: 0,
-    bytes: 0,
-    backlog: 0,
-    warnings: [],
-    error: { code, category, message, retryable },
+    error: errorInfo(error),
   };
 }
 

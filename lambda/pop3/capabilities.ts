@@ -2,6 +2,7 @@
  * CAPA reply parser (RFC 2449 section 5 and 6). Bounded: the caller's decoder already caps the
  * number of lines; here each line is interpreted, unknown capabilities are kept by name only.
  */
+import { escapeServerText } from './escape.js';
 
 /** What the server advertised in CAPA. */
 export interface Pop3Capabilities {
@@ -20,7 +21,7 @@ export interface Pop3Capabilities {
   expire?: number | 'never';
   /** RFC 2449 section 6.5: minimum seconds between logins. */
   loginDelaySeconds?: number;
-  /** IMPLEMENTATION text, raw (escape before logging). */
+  /** IMPLEMENTATION text, escaped (server text). */
   implementation?: string;
   /** Every capability name seen, upper-cased. */
   names: string[];
@@ -73,7 +74,7 @@ export function parseCapabilities(lines: readonly string[]): Pop3Capabilities {
         break;
       }
       case 'IMPLEMENTATION':
-        caps.implementation = raw.trim().slice('IMPLEMENTATION'.length).trim().slice(0, 200);
+        caps.implementation = escapeServerText(raw.trim().slice('IMPLEMENTATION'.length).trim(), 200);
         break;
       default:
         break;

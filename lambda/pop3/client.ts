@@ -118,7 +118,7 @@ export class Pop3Client implements Pop3Session {
         yield { msg: item.request.msg, kind: item.request.kind, body };
         // The consumer asked for the next message: whatever it left of this body is dropped.
         if (!body.readableEnded) item.decoder.discard();
-        await item.decoder.completed;
+        if (!item.decoder.done) await item.decoder.completed;
         ahead.shift();
       }
     } finally {

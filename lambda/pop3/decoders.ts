@@ -15,23 +15,50 @@ export interface FlowControl {
   resume(owner: object): void;
 }
 
-/** A promise with its settle functions, whose rejection is never "unhandled" by itself. */
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+/**
+ * A lazily created promise: no promise (and no unhandled rejection) exists until someone asks
+ * for it, which saves several allocations per message on the bulk-fetch path.
+ */
+class Outcome<T> {
+  private state: 0 | 1 | 2 = 0;
+  private value: T | undefined;
+  private error: Error | undefined;
+  private pending: { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } | undefined;
+
+  get promise(): Promise<T> {
+    if (this.state === 1) return Promise.resolve(this.value as T);
+    if (this.state === 2) return Promise.reject(this.error);
+    if (this.pending === undefined) {
+      let resolve!: (v: T) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.pending = { promise, resolve, reject };
+    }
+    return this.pending.promise;
+  }
+
+  resolve(value: T): void {
+    if (this.state !== 0) return;
+    this.state = 1;
+    this.value = value;
+    this.pending?.resolve(value);
+  }
+
+  reject(error: Error): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.error = error;
+    this.pending?.reject(error);
+  }
 }
 
 /** A single status line: "+OK", "-ERR", or (for AUTH) a "+ " continuation. */
 export class StatusDecoder implements ReplyDecoder {
   done = false;
-  readonly result: Promise<StatusReply>;
-  private readonly settle = deferred<StatusReply>();
+  private readonly settle = new Outcome<StatusReply>();
   private readonly splitter: LineSplitter;
 
   constructor(
@@ -39,8 +66,12 @@ export class StatusDecoder implements ReplyDecoder {
     maxLineLength: number,
     private readonly options: { allowContinuation?: boolean; seal?: boolean } = {},
   ) {
-    this.result = this.settle.promise;
     this.splitter = new LineSplitter(maxLineLength);
+  }
+
+  /** The reply, once it arrived (rejects with the session's error if it died first). */
+  get result(): Promise<StatusReply> {
+    return this.settle.promise;
   }
 
   get seal(): boolean {
@@ -71,15 +102,18 @@ export interface ListingReply {
 /** Decodes a listing reply; more than maxLines lines is POP3_LIMIT_EXCEEDED. */
 export class ListingDecoder implements ReplyDecoder {
   done = false;
-  readonly result: Promise<ListingReply>;
-  private readonly settle = deferred<ListingReply>();
+  private readonly settle = new Outcome<ListingReply>();
   private readonly splitter: LineSplitter;
   private status: StatusReply | undefined;
   private readonly lines: string[] = [];
 
   constructor(readonly command: string, maxLineLength: number, private readonly maxLines: number) {
-    this.result = this.settle.promise;
     this.splitter = new LineSplitter(maxLineLength);
+  }
+
+  /** The whole listing, once it arrived. */
+  get result(): Promise<ListingReply> {
+    return this.settle.promise;
   }
 
   feed(chunk: Buffer, start: number): number {
@@ -138,11 +172,8 @@ export interface BodyLimits {
  */
 export class BodyDecoder implements ReplyDecoder {
   done = false;
-  readonly result: Promise<BodyReply>;
-  /** Settles when the whole reply has been read off the wire (or the session died). */
-  readonly completed: Promise<void>;
-  private readonly settle = deferred<BodyReply>();
-  private readonly complete = deferred<void>();
+  private readonly settle = new Outcome<BodyReply>();
+  private readonly complete = new Outcome<void>();
   private readonly splitter: LineSplitter;
   private readonly decoder: MultilineDecoder;
   private status: StatusReply | undefined;
@@ -161,10 +192,18 @@ export class BodyDecoder implements ReplyDecoder {
   };
 
   constructor(readonly command: string, private readonly limits: BodyLimits, private readonly flow: FlowControl) {
-    this.result = this.settle.promise;
-    this.completed = this.complete.promise;
     this.splitter = new LineSplitter(limits.maxLineLength);
     this.decoder = new MultilineDecoder({ maxLineLength: limits.maxBodyLineLength, maxSize: limits.maxMessageSize });
+  }
+
+  /** The status line and, after +OK, the body. */
+  get result(): Promise<BodyReply> {
+    return this.settle.promise;
+  }
+
+  /** Settles when the whole reply has been read off the wire (or the session died). */
+  get completed(): Promise<void> {
+    return this.complete.promise;
   }
 
   /** Octets of body decoded so far. */

@@ -3,7 +3,7 @@
  * parsed defensively and written with compare-and-swap. A corrupt document is an error,
  * never "everything is new" (that would re-ingest and, with a delete policy, be unsafe).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SyncError } from './errors.js';
 
 /** Format tag and version of the document; bump the version on breaking change. */

@@ -3,6 +3,7 @@
  * version left to the runtime, CommonJS `require` crashing an ESM bundle at cold start).
  * This test really bundles the handler with the local esbuild, like `cdk synth` does.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,5 +37,16 @@ describe('function bundle', () => {
     expect(code).toContain('PutEventsCommand');
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(existsSync(join(outdir, 'Pop3Ingest.template.json'))).toBe(true);
+
+    // The bundle loads as ESM in a bare Node (no node_modules next to it), the way Lambda loads it.
+    const config = { ...sampleConfig(), storage: { prefix: 'mail/', bucket: 'bundle-test' }, events: { busName: 'bundle-test' } };
+    const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./index.mjs'); process.stdout.write(typeof m.handler);"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', POP3_INGEST_CONFIG: JSON.stringify(config), AWS_REGION: 'us-east-1', NODE_OPTIONS: '--enable-source-maps' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(loaded.stderr).not.toMatch(/ReferenceError|require is not defined|ERR_MODULE_NOT_FOUND/);
+    expect(loaded.stdout).toBe('function');
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from '../../infra/nag.js';
 import { resourcesOf, sampleConfig, synthDefault, synthPoller, type Synthesized } from './synth.js';
@@ -17,14 +18,24 @@ interface Statement {
 }
 
 /** The poller role's statements, with resources flattened to strings like "<Bucket.Arn>/mail/support/*". */
-function pollerStatements({ stack, poller }: Synthesized): { actions: string[]; resources: string[]; sid?: string }[] {
+function pollerStatements({ stack, poller }: Synthesized): { actions: string[]; resources: string[]; sid?: string; condition?: unknown }[] {
   const policy = poller.node.findChild('Poller').node.findChild('Role').node.findChild('DefaultPolicy').node.defaultChild;
   const doc = stack.resolve((policy as unknown as { policyDocument: unknown }).policyDocument) as { Statement: Statement[] };
   return doc.Statement.map((s) => ({
     ...(s.Sid ? { sid: s.Sid } : {}),
+    ...(s.Condition ? { condition: flattenDeep(s.Condition) } : {}),
     actions: ([] as string[]).concat(s.Action),
     resources: ([] as unknown[]).concat(s.Resource).map(flattenCfnReference),
   }));
+}
+
+/** Flattens every CloudFormation intrinsic inside a JSON value (conditions hold them in their values). */
+function flattenDeep(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && ['Fn::Join', 'Ref', 'Fn::GetAtt', 'Fn::Sub'].includes(keys[0] ?? '')) return flattenCfnReference(value);
+  if (Array.isArray(value)) return value.map(flattenDeep);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flattenDeep(v)]));
 }
 
 function grantsOf(statements: ReturnType<typeof pollerStatements>, action: string): string[] {
@@ -86,10 +97,20 @@ describe('poller role: least privilege', () => {
     ]);
   });
 
+  it('decrypts with a secrets key only through Secrets Manager, when one is given', () => {
+    const synthesized = synthPoller((stack) => ({ secretsEncryptionKeys: [kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab')] }));
+    const statement = pollerStatements(synthesized).find((s) => s.sid === 'DecryptSecretsViaSecretsManager');
+    expect(statement?.actions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(statement?.resources).toEqual(['arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab']);
+    expect(statement?.condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.<AWS::Region>.<AWS::URLSuffix>' } });
+    expect(pollerStatements(synthDefault()).some((s) => s.actions.some((a) => a.startsWith('kms:')))).toBe(false);
+  });
+
   it('writes logs only to its own log group', () => {
     const synthesized = synthDefault();
     const logGroup = Object.keys(resourcesOf(synthesized.template, 'AWS::Logs::LogGroup'))[0];
-    expect(grantsOf(pollerStatements(synthesized), 'logs:PutLogEvents')).toEqual([`<${logGroup}.Arn>`, `<${logGroup}.Arn>:log-stream:*`]);
+    // The Arn attribute of a log group ends in ":*" (its streams).
+    expect(grantsOf(pollerStatements(synthesized), 'logs:PutLogEvents')).toEqual([`<${logGroup}.Arn>`]);
   });
 
   it('has no wildcard action and no "*" resource, and no managed policy', () => {

@@ -39,3 +39,37 @@ describe('a plain session against a well-behaved server', () => {
     expect(server.deleted).toEqual(['a1', 'b2']);
   });
 });
+
+describe('the MailSource adapter over a well-behaved server', () => {
+  let server: FakeServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('lists, fetches, marks deleted and commits only at QUIT', async () => {
+    // Prepare
+    const { createPop3MailSource } = await import('../../lambda/adapters/pop3/mail-source.js');
+    server = await startFakePop3Server({
+      capabilities: ['USER', 'UIDL', 'TOP', 'PIPELINING', 'SASL PLAIN', 'EXPIRE 30', 'LOGIN-DELAY 300'],
+      messages: [{ uid: 'x1', body: 'Subject: a\r\n\r\nA\r\n' }, { uid: 'x2', body: 'Subject: b\r\n\r\nB\r\n' }],
+    });
+    const mailbox = await createPop3MailSource(plainOptions(server)).open();
+
+    // Act
+    const { messages } = await mailbox.listMessages();
+    const got: string[] = [];
+    for await (const item of mailbox.fetch(messages.map((m) => ({ msg: m.msg, kind: 'full' as const })))) {
+      got.push((await readAll(item.body)).toString());
+    }
+    await mailbox.markDeleted([1, 2]);
+    const deletedBeforeQuit = [...server.deleted];
+    await mailbox.quit();
+
+    // Assess
+    expect(mailbox.capabilities).toEqual({ pipelining: true, uidl: true, top: true, expire: 30, loginDelaySeconds: 300 });
+    expect(got).toEqual(['Subject: a\r\n\r\nA\r\n', 'Subject: b\r\n\r\nB\r\n']);
+    expect(deletedBeforeQuit).toEqual([]);
+    expect(server.deleted).toEqual(['x1', 'x2']);
+  });
+});

@@ -3,7 +3,7 @@
  * listMessages (UIDL and LIST, pipelined, joined by message number), a pipelined fetch,
  * pipelined DELE, QUIT and abort.
  */
-import { connectPop3, Pop3Error, type Pop3ConnectOptions, type Pop3Session } from '../../pop3/index.js';
+import { connectPop3, escapeServerText, Pop3Error, type Pop3ConnectOptions, type Pop3Session } from '../../pop3/index.js';
 import type {
   FetchedMessage, FetchRequest, ListedMessage, MailboxCapabilities, MailboxSession, MailSource, RejectedListing,
 } from '../../sync/ports.js';
@@ -57,7 +57,7 @@ class Pop3MailboxSession implements MailboxSession {
     for (const entry of uidl.value.entries) {
       const size = sizes.get(entry.msg);
       // A message UIDL names but LIST does not is an inconsistent listing: leave it out, report it.
-      if (size === undefined) rejected.push({ msg: entry.msg, uidEscaped: entry.uid, reason: 'invalid-uid' });
+      if (size === undefined) rejected.push({ msg: entry.msg, uidEscaped: escapeServerText(entry.uid, 100), reason: 'invalid-uid' });
       else messages.push({ msg: entry.msg, uid: entry.uid, size });
     }
     messages.sort((a, b) => a.msg - b.msg);
