@@ -3,6 +3,8 @@
  * random token so a holder can tell its own lease from a later one by the same owner name.
  */
 import { randomBytes } from 'node:crypto';
+import type { Lease } from '../sync/ports.js';
+import { AdapterError } from './errors.js';
 
 /** A lease as stored. */
 export interface LeaseRecord {
@@ -45,4 +47,26 @@ export function decodeLease(bytes: Uint8Array): LeaseRecord | null {
 /** True when the lease is unreadable or its expiry is at or before `now`. */
 export function isExpired(record: LeaseRecord | null, now: Date): boolean {
   return record === null || Date.parse(record.expiresAt) <= now.getTime();
+}
+
+/** Throws INVALID_CONFIG unless `ttlMs` is a positive finite duration (a lease must expire). */
+export function checkLeaseTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AdapterError('INVALID_CONFIG', 'permanent', 'lease ttlMs must be positive');
+}
+
+/**
+ * The Lease handed to the sync core for `record`: `release` runs `releaseOnce` on the first call
+ * only (a second release, even after a failed one, does nothing).
+ */
+export function leaseHandle(record: LeaseRecord, releaseOnce: () => Promise<void>): Lease {
+  let released = false;
+  return {
+    owner: record.owner,
+    expiresAt: new Date(record.expiresAt),
+    async release(): Promise<void> {
+      if (released) return;
+      released = true;
+      await releaseOnce();
+    },
+  };
 }

@@ -4,11 +4,11 @@
  * link()s (atomic, no clobber), and validates keys.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FolderMessageStore } from '../../lambda/adapters/local/folder-store.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 async function* chunked(bytes: Uint8Array, chunkSize = 1000): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < bytes.byteLength; offset += chunkSize) yield bytes.subarray(offset, offset + chunkSize);
@@ -17,59 +17,53 @@ async function* chunked(bytes: Uint8Array, chunkSize = 1000): AsyncGenerator<Uin
 const fetchedAt = new Date('2026-03-04T05:06:07.000Z');
 
 describe('FolderMessageStore', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'folder-store-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('folder-store-');
 
   it('stores the exact bytes under <dir>/<key> with a metadata sidecar, privately, leaving no temp file', async () => {
     // Prepare
     const body = randomBytes(12_345);
-    const store = new FolderMessageStore({ dir });
+    const store = new FolderMessageStore({ dir: dir() });
 
     // Act
     const result = await store.put({ key: 'mail/box/2026/abc.eml', body: chunked(body), uidHash: 'abc', fetchedAt, kind: 'full' });
 
     // Assess
     const sha256 = createHash('sha256').update(body).digest('hex');
-    expect(result).toEqual({ status: 'stored', location: { bucket: dir, key: 'mail/box/2026/abc.eml' }, size: body.byteLength, sha256 });
-    expect((await readFile(join(dir, 'mail/box/2026/abc.eml'))).equals(body)).toBe(true);
-    const meta = JSON.parse(await readFile(join(dir, 'mail/box/2026/abc.eml.meta.json'), 'utf8')) as Record<string, string>;
+    expect(result).toEqual({ status: 'stored', location: { bucket: dir(), key: 'mail/box/2026/abc.eml' }, size: body.byteLength, sha256 });
+    expect((await readFile(join(dir(), 'mail/box/2026/abc.eml'))).equals(body)).toBe(true);
+    const meta = JSON.parse(await readFile(join(dir(), 'mail/box/2026/abc.eml.meta.json'), 'utf8')) as Record<string, string>;
     expect(meta).toEqual({ contentType: 'message/rfc822', 'uid-hash': 'abc', size: String(body.byteLength), sha256, 'fetched-at': fetchedAt.toISOString(), kind: 'full' });
-    expect((await stat(join(dir, 'mail/box/2026/abc.eml'))).mode & 0o777).toBe(0o600);
-    expect((await readdir(join(dir, 'mail/box/2026'))).sort()).toEqual(['abc.eml', 'abc.eml.meta.json']);
+    expect((await stat(join(dir(), 'mail/box/2026/abc.eml'))).mode & 0o777).toBe(0o600);
+    expect((await readdir(join(dir(), 'mail/box/2026'))).sort()).toEqual(['abc.eml', 'abc.eml.meta.json']);
   });
 
   it('answers already-stored for an existing key and never overwrites it', async () => {
-    const store = new FolderMessageStore({ dir });
+    const store = new FolderMessageStore({ dir: dir() });
     await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('first')), uidHash: 'u', fetchedAt, kind: 'full' });
 
     const second = await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('second!')), uidHash: 'u', fetchedAt, kind: 'full' });
 
     expect(second.status).toBe('already-stored');
-    expect(await readFile(join(dir, 'm/1.eml'), 'utf8')).toBe('first');
-    expect((await readdir(join(dir, 'm'))).sort()).toEqual(['1.eml', '1.eml.meta.json']);
+    expect(await readFile(join(dir(), 'm/1.eml'), 'utf8')).toBe('first');
+    expect((await readdir(join(dir(), 'm'))).sort()).toEqual(['1.eml', '1.eml.meta.json']);
   });
 
   it('lets exactly one of several concurrent writers of the same key store it', async () => {
-    const store = new FolderMessageStore({ dir });
+    const store = new FolderMessageStore({ dir: dir() });
     const bodies = Array.from({ length: 5 }, (_, i) => Buffer.from(`writer ${i} `.repeat(5000 + i)));
 
     const results = await Promise.all(bodies.map((body) => store.put({ key: 'm/race.eml', body: chunked(body, 4096), uidHash: 'u', fetchedAt, kind: 'full' })));
 
     expect(results.filter((r) => r.status === 'stored')).toHaveLength(1);
     const winner = results.findIndex((r) => r.status === 'stored');
-    expect((await readFile(join(dir, 'm/race.eml'))).equals(bodies[winner]!)).toBe(true);
-    const meta = JSON.parse(await readFile(join(dir, 'm/race.eml.meta.json'), 'utf8')) as { sha256: string };
+    expect((await readFile(join(dir(), 'm/race.eml'))).equals(bodies[winner]!)).toBe(true);
+    const meta = JSON.parse(await readFile(join(dir(), 'm/race.eml.meta.json'), 'utf8')) as { sha256: string };
     expect(meta.sha256).toBe(results[winner]!.sha256);
-    expect((await readdir(join(dir, 'm'))).sort()).toEqual(['race.eml', 'race.eml.meta.json']);
+    expect((await readdir(join(dir(), 'm'))).sort()).toEqual(['race.eml', 'race.eml.meta.json']);
   });
 
   it('leaves nothing under the final name when the source fails mid-message, passing its error through', async () => {
-    const store = new FolderMessageStore({ dir });
+    const store = new FolderMessageStore({ dir: dir() });
     const dropped = new Error('connection dropped');
     async function* failing(): AsyncGenerator<Uint8Array> {
       yield Buffer.from('partial');
@@ -80,14 +74,14 @@ describe('FolderMessageStore', () => {
 
     expect(error).toBe(dropped);
 
-    expect(await readdir(join(dir, 'm'))).toEqual([]);
+    expect(await readdir(join(dir(), 'm'))).toEqual([]);
   });
 
   it.each([
     '../escape.eml', '/etc/passwd', 'a/../../b.eml', 'a//b.eml', 'a/./b.eml', 'a\\b.eml', '.hidden', 'a/b.eml.meta.json', 'a\u0000b', '',
   ])('rejects the key %j before touching the disk', async (key) => {
-    const store = new FolderMessageStore({ dir });
+    const store = new FolderMessageStore({ dir: dir() });
     await expect(store.put({ key, body: chunked(Buffer.from('x')), uidHash: 'u', fetchedAt, kind: 'full' })).rejects.toMatchObject({ code: 'INVALID_KEY' });
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir())).toEqual([]);
   });
 });

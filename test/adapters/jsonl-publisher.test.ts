@@ -3,13 +3,13 @@
  * deleted with no event). JsonLinesPublisher appends and fsyncs before answering ok, and reports
  * a failed write as ok:false for every event of the call.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JsonLinesPublisher, type JsonLinesEnvelope } from '../../lambda/adapters/local/jsonl-publisher.js';
 import type { OutgoingEvent } from '../../lambda/sync/ports.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const events: OutgoingEvent[] = [
   { id: 'e1', detailType: 'Message Stored', detail: { key: 'm/1.eml', note: 'line\nbreak \u2028' }, time: new Date('2026-01-01T00:00:00Z') },
@@ -17,17 +17,11 @@ const events: OutgoingEvent[] = [
 ];
 
 describe('JsonLinesPublisher', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'jsonl-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('jsonl-');
 
   it('appends one EventBridge-like envelope per line to a private file', async () => {
     // Prepare
-    const file = join(dir, 'out', 'events.jsonl');
+    const file = join(dir(), 'out', 'events.jsonl');
     const publisher = new JsonLinesPublisher({ file, source: 'pop3-ingest' });
 
     // Act
@@ -72,8 +66,8 @@ describe('JsonLinesPublisher', () => {
 
   it('answers ok:false when the file cannot be written', async () => {
     // A plain file where the folder should be: the append cannot succeed.
-    await writeFile(join(dir, 'blocker'), 'x');
-    const blocked = new JsonLinesPublisher({ file: join(dir, 'blocker', 'events.jsonl'), source: 'src' });
+    await writeFile(join(dir(), 'blocker'), 'x');
+    const blocked = new JsonLinesPublisher({ file: join(dir(), 'blocker', 'events.jsonl'), source: 'src' });
 
     const results = await blocked.publish(events);
 

@@ -2,37 +2,22 @@
  * Threat: two CLI runs poll the same mailbox at once. FileLeaseStore lets one in, takes over an
  * expired lease safely (exactly one taker), and a late release never removes a successor's lease.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { FileLeaseStore } from '../../lambda/adapters/local/lease-file.js';
-import type { Clock } from '../../lambda/sync/ports.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { useTempDir } from '../support/temp-dir.js';
 import { runChild } from './run-child.js';
 
-class ManualClock implements Clock {
-  constructor(private time: number) {}
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
 describe('FileLeaseStore', () => {
-  let dir: string;
-  let clock: ManualClock;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lease-file-'));
-    clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  const dir = useTempDir('lease-file-');
+  let clock: FakeClock;
+  beforeEach(() => {
+    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   });
 
   it('writes a private lease file holding owner and expiry', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
 
     const lease = await leases.acquire('box', 'cli-1', 30_000);
 
@@ -44,7 +29,7 @@ describe('FileLeaseStore', () => {
   });
 
   it('refuses a second poller while the lease is live, and lets it in after release', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
     const first = await leases.acquire('box', 'a', 30_000);
 
     expect(await leases.acquire('box', 'b', 30_000)).toBeNull();
@@ -53,7 +38,7 @@ describe('FileLeaseStore', () => {
   });
 
   it('lets exactly one of many concurrent acquirers in', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
 
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => leases.acquire('box', `p${i}`, 30_000)));
 
@@ -67,13 +52,13 @@ describe('FileLeaseStore', () => {
       console.log(lease === null ? 'busy' : 'won');
     `;
 
-    const outputs = await Promise.all(Array.from({ length: 4 }, () => runChild(worker, { LEASE_DIR: dir })));
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => runChild(worker, { LEASE_DIR: dir() })));
 
     expect(outputs.map((o) => o.trim()).filter((o) => o === 'won')).toHaveLength(1);
   }, 60_000);
 
   it('lets exactly one of many pollers take over an expired lease', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
     await leases.acquire('box', 'crashed', 1_000);
     clock.advance(1_000);
 
@@ -86,7 +71,7 @@ describe('FileLeaseStore', () => {
   });
 
   it('does not let a late release remove the successor\'s lease', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
     const old = await leases.acquire('box', 'slow', 1_000);
     clock.advance(2_000);
     const successor = await leases.acquire('box', 'next', 30_000);
@@ -98,7 +83,7 @@ describe('FileLeaseStore', () => {
   });
 
   it('treats a torn lease file as expired', async () => {
-    const leases = new FileLeaseStore({ dir, clock });
+    const leases = new FileLeaseStore({ dir: dir(), clock });
     await leases.acquire('box', 'a', 30_000);
     await writeFile(leases.pathFor('box'), '{"owner":"a","tok');
 

@@ -4,8 +4,7 @@
  * in-memory S3 that does, and asserts the headers actually sent.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -17,6 +16,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../lambda/adapters/errors.js';
 import { S3MessageStore } from '../../lambda/adapters/s3/message-store.js';
+import { useTempDir } from '../support/temp-dir.js';
 import { fakeS3, s3Error, type FakeS3 } from './fake-s3.js';
 
 const MiB = 1024 * 1024;
@@ -31,21 +31,19 @@ function request(key: string, body: Uint8Array) {
 
 describe('S3MessageStore conditional create', () => {
   let s3: FakeS3;
-  let spoolDir: string;
+  const spoolDir = useTempDir('s3-cond-');
 
   beforeEach(async () => {
     s3 = fakeS3();
-    spoolDir = await mkdtemp(join(tmpdir(), 's3-cond-'));
   });
   afterEach(async () => {
     s3.mock.restore();
-    await rm(spoolDir, { recursive: true, force: true });
   });
 
   it('sends a small message with If-None-Match: *, its SHA-256 checksum and metadata', async () => {
     // Prepare
     const body = Buffer.from('Subject: x\r\n\r\nhello\r\n');
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
 
     // Act
     await store.put(request('m/1.eml', body));
@@ -60,7 +58,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it('answers already-stored on a second put of the same key and keeps the first object', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
     const first = await store.put(request('m/1.eml', Buffer.from('first')));
     const second = await store.put(request('m/1.eml', Buffer.from('second')));
 
@@ -72,7 +70,7 @@ describe('S3MessageStore conditional create', () => {
 
   it('completes a multipart upload with If-None-Match: * and answers already-stored on 412, aborting the upload', async () => {
     // Prepare: the key exists already
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     s3.objects.set('b/m/big.eml', { body: Buffer.from('existing'), etag: '"e"' });
     const big = randomBytes(11 * MiB + 3);
 
@@ -86,11 +84,11 @@ describe('S3MessageStore conditional create', () => {
     expect(s3.mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.IfNoneMatch).toBe('*');
     expect(s3.mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(s3.objects.get('b/m/big.eml')?.body.toString()).toBe('existing');
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
   });
 
   it('puts the final size and SHA-256 in CreateMultipartUpload metadata and a checksum on every part', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     const big = randomBytes(10 * MiB + 1);
 
     const result = await store.put(request('m/big.eml', big));
@@ -106,7 +104,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it('aborts the multipart upload and deletes the spool file when a part fails', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     s3.mock.on(UploadPartCommand).rejects(s3Error('InternalError', 500));
 
     const error = await store.put(request('m/big.eml', randomBytes(6 * MiB))).catch((e: unknown) => e);
@@ -116,12 +114,12 @@ describe('S3MessageStore conditional create', () => {
     expect(s3.mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
     expect(s3.mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
     expect(s3.objects.size).toBe(0);
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
   });
 
   it('never completes an upload whose part was not sent in full (STORE_INTEGRITY)', async () => {
     // Prepare: an S3 that acknowledges a part without reading its body
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     s3.mock.on(UploadPartCommand).resolves({ ETag: '"p"' });
 
     const error = await store.put(request('m/big.eml', randomBytes(6 * MiB))).catch((e: unknown) => e);
@@ -132,7 +130,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it('treats 409 ConditionalRequestConflict as a transient failure, not as stored', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
     s3.mock.on(PutObjectCommand).rejects(s3Error('ConditionalRequestConflict', 409));
 
     const error = await store.put(request('m/1.eml', Buffer.from('x'))).catch((e: unknown) => e);
@@ -141,7 +139,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it('maps refused credentials to an auth error', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
     s3.mock.on(PutObjectCommand).rejects(s3Error('InvalidAccessKeyId', 403));
 
     const error = await store.put(request('m/1.eml', Buffer.from('x'))).catch((e: unknown) => e);
@@ -150,7 +148,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it('passes the source stream\'s own error through and leaves no spool file', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     const boom = new Error('connection reset by POP3 server');
     async function* failing(): AsyncGenerator<Uint8Array> {
       yield randomBytes(6 * MiB);
@@ -161,11 +159,11 @@ describe('S3MessageStore conditional create', () => {
 
     expect(error).toBe(boom);
     expect(s3.mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
   });
 
   it('reports a spool folder it cannot write as STORE_FAILED before starting an upload', async () => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: join(spoolDir, 'missing') });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: join(spoolDir(), 'missing') });
 
     const error = await store.put(request('m/big.eml', randomBytes(6 * MiB))).catch((e: unknown) => e);
 
@@ -175,7 +173,7 @@ describe('S3MessageStore conditional create', () => {
   });
 
   it.each(['', '/abs.eml', 'a/../b.eml', 'a\nb.eml', 'k'.repeat(1025)])('refuses the object key %j without calling S3', async (key) => {
-    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
     await expect(store.put(request(key, Buffer.from('x')))).rejects.toMatchObject({ code: 'INVALID_KEY' });
     expect(s3.mock.calls()).toHaveLength(0);
   });

@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRequests } from '../../lambda/adapters/aws-counter.js';
@@ -9,6 +7,7 @@ import { S3LeaseStore } from '../../lambda/adapters/s3/lease-store.js';
 import { S3MessageStore } from '../../lambda/adapters/s3/message-store.js';
 import { S3StateStore } from '../../lambda/adapters/s3/state-store.js';
 import { startS3Server, testS3Client, type S3Server } from '../support/s3-server.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const MiB = 1024 * 1024;
 
@@ -26,20 +25,18 @@ function sha256Hex(bytes: Uint8Array): string {
 describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
   let server: S3Server;
   let client: S3Client;
-  let spoolDir: string;
+  const spoolDir = useTempDir('s3-store-spool-', 'all');
   const bucket = 'mail';
 
   beforeAll(async () => {
     server = await startS3Server();
     client = testS3Client(server.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    spoolDir = await mkdtemp(join(tmpdir(), 's3-store-spool-'));
   });
 
   afterAll(async () => {
     client?.destroy();
     await server?.stop();
-    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   });
 
   async function readBack(key: string): Promise<Buffer> {
@@ -50,7 +47,7 @@ describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
   it('stores a small message in one PutObject, byte for byte, with its metadata', async () => {
     // Prepare
     const message = Buffer.from('From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n.. dotted\r\n');
-    const store = new S3MessageStore({ client, bucket, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client, bucket, tmpDir: spoolDir() });
     const fetchedAt = new Date('2026-01-02T03:04:05.000Z');
 
     // Act
@@ -67,7 +64,7 @@ describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
   });
 
   it('stores an empty message', async () => {
-    const store = new S3MessageStore({ client, bucket, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client, bucket, tmpDir: spoolDir() });
     const result = await store.put({ key: 'mail/empty.eml', body: chunked(new Uint8Array(0)), uidHash: 'u0', fetchedAt: new Date(), kind: 'headers' });
     expect(result.size).toBe(0);
     expect(result.sha256).toBe(sha256Hex(new Uint8Array(0)));
@@ -77,7 +74,7 @@ describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
   it('stores a 20 MiB message as a multipart upload, byte for byte, and leaves no spool file', async () => {
     // Prepare: 5 MiB parts, chunks that do not divide the part size, so chunks straddle parts
     const message = randomBytes(20 * MiB + 12_345);
-    const store = new S3MessageStore({ client, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     const fetchedAt = new Date();
 
     // Act
@@ -92,25 +89,25 @@ describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
     expect(head.ContentType).toBe('message/rfc822');
     expect(head.Metadata?.sha256).toBe(sha256Hex(message));
     expect(head.Metadata?.size).toBe(String(message.byteLength));
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
   });
 
   it('stores a body of exactly one part in memory, and one byte more through the spool', async () => {
-    const store = new S3MessageStore({ client, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     for (const size of [5 * MiB, 5 * MiB + 1]) {
       const message = randomBytes(size);
       const result = await store.put({ key: `mail/edge-${size}.eml`, body: chunked(message, MiB), uidHash: 'e', fetchedAt: new Date(), kind: 'full' });
       expect(result.sha256).toBe(sha256Hex(message));
       expect((await readBack(`mail/edge-${size}.eml`)).equals(message)).toBe(true);
     }
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
   });
 
   it('spends one request on a small message and 2 + parts on a large one', async () => {
     // Prepare: a fresh client, so the counts are this test's own
     const counted = testS3Client(server.endpoint);
     const counter = countRequests(counted);
-    const store = new S3MessageStore({ client: counted, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir });
+    const store = new S3MessageStore({ client: counted, bucket, partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
 
     // Act
     await store.put({ key: 'budget/small.eml', body: chunked(randomBytes(10_000)), uidHash: 's', fetchedAt: new Date(), kind: 'full' });

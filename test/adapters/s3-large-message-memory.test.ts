@@ -4,13 +4,12 @@
  * child process, so its copy of the object is not counted) and bounds this process's RSS growth.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3MessageStore } from '../../lambda/adapters/s3/message-store.js';
 import { startS3Server, testS3Client, type S3Server } from '../support/s3-server.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const MB = 1_000_000;
 const TOTAL = 100 * MB;
@@ -38,23 +37,21 @@ function generated(total: number, hash: ReturnType<typeof createHash>): AsyncIte
 describe('S3MessageStore memory on a 100 MB message', () => {
   let server: S3Server;
   let client: S3Client;
-  let spoolDir: string;
+  const spoolDir = useTempDir('s3-mem-', 'all');
 
   beforeAll(async () => {
     server = await startS3Server();
     client = testS3Client(server.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: 'mail' }));
-    spoolDir = await mkdtemp(join(tmpdir(), 's3-mem-'));
   });
   afterAll(async () => {
     client?.destroy();
     await server?.stop();
-    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   });
 
   it('keeps RSS growth bounded while streaming 100 MB through the spool and multipart upload', async () => {
     // Prepare: warm up the SDK and the code paths, then take the baseline
-    const store = new S3MessageStore({ client, bucket: 'mail', tmpDir: spoolDir });
+    const store = new S3MessageStore({ client, bucket: 'mail', tmpDir: spoolDir() });
     await store.put({ key: 'warmup.eml', body: generated(9 * 1024 * 1024, createHash('sha256')), uidHash: 'w', fetchedAt: new Date(), kind: 'full' });
     (globalThis as { gc?: () => void }).gc?.();
     const baseline = process.memoryUsage.rss();
@@ -80,7 +77,7 @@ describe('S3MessageStore memory on a 100 MB message', () => {
     const sha256 = expected.digest('hex');
     expect(result.size).toBe(TOTAL);
     expect(result.sha256).toBe(sha256);
-    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await readdir(spoolDir())).toEqual([]);
 
     // Read back as a stream and hash: the emulator holds exactly what was hashed.
     const object = await client.send(new GetObjectCommand({ Bucket: 'mail', Key: 'big.eml' }));

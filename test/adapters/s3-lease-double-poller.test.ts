@@ -6,25 +6,15 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3LeaseStore } from '../../lambda/adapters/s3/lease-store.js';
-import type { Clock } from '../../lambda/sync/ports.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { fakeS3, s3Error, type FakeS3 } from './fake-s3.js';
-
-class ManualClock implements Clock {
-  constructor(private time: number) {}
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
 
 describe('S3LeaseStore', () => {
   let s3: FakeS3;
-  let clock: ManualClock;
+  let clock: FakeClock;
   beforeEach(() => {
     s3 = fakeS3();
-    clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   });
   afterEach(() => s3.mock.restore());
 

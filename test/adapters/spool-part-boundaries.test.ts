@@ -4,12 +4,11 @@
  * must give the same parts whatever the chunking, and every byte exactly once.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readBody } from '../../lambda/adapters/s3/spool.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
   let start = 0;
@@ -24,13 +23,7 @@ async function* split(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Ar
 const sha = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 
 describe('spool part boundaries', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'spool-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('spool-', 'all');
 
   it('yields the same bytes, parts and hashes for any chunking', async () => {
     await fc.assert(
@@ -39,7 +32,7 @@ describe('spool part boundaries', () => {
         fc.array(fc.nat(), { maxLength: 20 }),
         fc.integer({ min: 1, max: 700 }),
         async (bytes, cuts, partSize) => {
-          const body = await readBody(split(bytes, cuts), partSize, dir);
+          const body = await readBody(split(bytes, cuts), partSize, dir());
           expect(body.size).toBe(bytes.byteLength);
           expect(body.sha256.equals(sha(bytes))).toBe(true);
           if (body.kind === 'buffered') {
@@ -65,6 +58,6 @@ describe('spool part boundaries', () => {
       ),
       { numRuns: 300 },
     );
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir())).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * is counted. (A campaign whose checker cannot see a loss proves nothing.)
  */
 import { describe, expect, it } from 'vitest';
-import { audit, readEvents, sha256, type EventsView, type Expected } from './harness.js';
+import { audit, readEvents, type EventsView, type Expected } from './audit.js';
+import { sha256 } from './harness.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

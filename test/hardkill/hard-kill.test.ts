@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, type BuiltCli } from '../cli/support/built-cli.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startS3Server, testS3Client, type S3Server } from '../support/s3-server.js';
+import { audit, completeLostDeleteRecord, folderView, maildirShas, readEvents, type Audit, type Expected } from './audit.js';
 import {
-  audit, completeLostDeleteRecord, folderView, letTimePass, maildirShas, mixedMailbox, prng, randomInt, readEvents, readTruth, runAndKill, servedSha, triggerName, uidPredictor,
-  type Audit, type Expected, type Leftovers, type Trigger,
+  letTimePass, mixedMailbox, prng, randomInt, readTruth, runAndKill, servedSha, triggerName, uidPredictor, type Leftovers, type Trigger,
 } from './harness.js';
 import { bucketObjects, expireS3Lease } from './s3-view.js';
 import { messageKey } from '../../lambda/sync/keys.js';

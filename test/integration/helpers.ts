@@ -1,9 +1,12 @@
 /**
- * Shared pieces of the Dovecot interop tests: connect options for a private Dovecot and a
- * body reader. The options are secure by default: implicit TLS, trusting only the test CA.
+ * Shared pieces of the Dovecot interop tests: connect options for a private Dovecot, and (from
+ * test/support/async-results.ts) a body reader and a rejection catcher. The options are secure
+ * by default: implicit TLS, trusting only the test CA.
  */
 import type { Pop3ConnectOptions } from '../../lambda/pop3/index.js';
 import type { DovecotServer } from '../support/dovecot.js';
+
+export { readAll, rejectionOf } from '../support/async-results.js';
 
 /** Implicit-TLS options for `user` of the server (default the first test user), verified against the test CA. */
 export function tlsOptions(server: DovecotServer, extra: Partial<Pop3ConnectOptions> = {}, user?: string): Pop3ConnectOptions {
@@ -22,23 +25,6 @@ export function tlsOptions(server: DovecotServer, extra: Partial<Pop3ConnectOpti
 /** STLS options on the realistic plain port (Dovecot sees a remote client). */
 export function starttlsOptions(server: DovecotServer, extra: Partial<Pop3ConnectOptions> = {}, user?: string): Pop3ConnectOptions {
   return tlsOptions(server, { port: server.pop3Port, tls: 'starttls', ...extra }, user);
-}
-
-/** Reads a body stream to one Buffer. */
-export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of body) parts.push(Buffer.from(part));
-  return Buffer.concat(parts);
-}
-
-/** Resolves with the rejection of `promise` (fails the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Dovecot's own record of how the last login of `user` authenticated (its "method=" field). */

@@ -1,8 +1,11 @@
 /**
- * Shared pieces of the session tests: connect options for the fake server and a body reader.
+ * Shared pieces of the session tests: connect options for the fake server, and (from
+ * test/support/async-results.ts) a body reader and a rejection catcher.
  */
 import type { Pop3ConnectOptions } from '../../lambda/pop3/index.js';
 import type { FakeServer } from '../support/fake-pop3-server.js';
+
+export { readAll, rejectionOf } from '../support/async-results.js';
 
 /** Plaintext connect options for a fake server (explicit opt-in to insecure auth). */
 export function plainOptions(server: FakeServer, extra: Partial<Pop3ConnectOptions> = {}): Pop3ConnectOptions {
@@ -14,21 +17,4 @@ export function plainOptions(server: FakeServer, extra: Partial<Pop3ConnectOptio
     credentials: { user: 'alice', password: 'secret' },
     ...extra,
   };
-}
-
-/** Reads a body stream to one Buffer. */
-export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of body) parts.push(Buffer.from(part));
-  return Buffer.concat(parts);
-}
-
-/** Resolves with the rejection of `promise` (fails if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }

@@ -4,7 +4,7 @@
  * and keys that cannot climb out of their folder.
  */
 import { randomBytes } from 'node:crypto';
-import { open, mkdir } from 'node:fs/promises';
+import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AdapterError } from '../errors.js';
 
@@ -43,15 +43,24 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
 }
 
-/** Writes `data` to a new file at `path` ('wx': never follows or reuses a planted file) and fsyncs it. */
-export async function writeNewFileDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'wx', FILE_MODE);
+/**
+ * Opens `path` owner-only with `flags` ('wx': a new file, never following or reusing a planted
+ * one; 'a': append), lets `write` fill it, and fsyncs before closing: once this resolves the
+ * bytes are on disk. The handle is closed whatever happens.
+ */
+export async function withDurableFile(path: string, flags: 'wx' | 'a', write: (handle: FileHandle) => Promise<void>): Promise<void> {
+  const handle = await open(path, flags, FILE_MODE);
   try {
-    await handle.writeFile(data);
+    await write(handle);
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** Writes `data` to a new file at `path` ('wx': never follows or reuses a planted file) and fsyncs it. */
+export async function writeNewFileDurably(path: string, data: Uint8Array | string): Promise<void> {
+  await withDurableFile(path, 'wx', (handle) => handle.writeFile(data));
 }
 
 /**

@@ -10,7 +10,7 @@
  * survives a crash.
  */
 import { createHash } from 'node:crypto';
-import { link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, lstat, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
@@ -18,7 +18,7 @@ import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { writeAll } from '../file-io.js';
 import { LockBusyError, withFileLock } from './file-lock.js';
-import { ensureDir, FILE_MODE, fsyncDir, META_SUFFIX, resolveKey, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { ensureDir, fsyncDir, META_SUFFIX, resolveKey, tempPathFor, withDurableFile, writeNewFileDurably } from './durable-fs.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
@@ -86,18 +86,13 @@ export class FolderMessageStore implements MessageStore {
   private async writeBody(path: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
     const hash = createHash('sha256');
     let size = 0;
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(path, 'wx', FILE_MODE);
+    await withDurableFile(path, 'wx', async (handle) => {
       for await (const chunk of fromSource(body)) {
         hash.update(chunk);
         size += chunk.byteLength;
         await writeAll(handle, chunk);
       }
-      await handle.sync();
-    } finally {
-      await handle?.close();
-    }
+    });
     return { size, sha256: hash.digest('hex') };
   }
 }

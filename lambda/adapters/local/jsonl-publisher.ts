@@ -2,11 +2,10 @@
  * Publishes events as JSON lines, one EventBridge-like envelope per line: the CLI's stand-in
  * for EventBridgePublisher, to a file (appended and fsynced before ok) or a stream (stdout).
  */
-import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { EventPublisher, OutgoingEvent, PublishResult } from '../../sync/ports.js';
 import { AdapterError } from '../errors.js';
-import { ensureDir, FILE_MODE } from './durable-fs.js';
+import { ensureDir, withDurableFile } from './durable-fs.js';
 
 /** Options for JsonLinesPublisher: exactly one of `file` and `stream`. */
 export interface JsonLinesPublisherOptions {
@@ -92,13 +91,7 @@ export class JsonLinesPublisher implements EventPublisher {
 async function appendDurably(file: string, data: string): Promise<void> {
   await ensureDir(dirname(file));
   // O_APPEND: each write lands at the end even with another writer on the same file.
-  const handle = await open(file, 'a', FILE_MODE);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await withDurableFile(file, 'a', (handle) => handle.writeFile(data));
 }
 
 function writeToStream(stream: NodeJS.WritableStream, data: string): Promise<void> {

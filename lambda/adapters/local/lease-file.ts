@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { Clock, Lease, LeaseStore } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
-import { decodeLease, encodeLease, isExpired, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
+import { checkLeaseTtl, decodeLease, encodeLease, isExpired, leaseHandle, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
 import { checkMailboxId } from '../names.js';
 import { ensureDir, fsyncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
 import { LockBusyError, withFileLock, type FileLockOptions } from './file-lock.js';
@@ -46,7 +46,7 @@ export class FileLeaseStore implements LeaseStore {
 
   /** Takes the lease if free or expired; null when another live lease holds it. */
   async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AdapterError('INVALID_CONFIG', 'permanent', 'lease ttlMs must be positive');
+    checkLeaseTtl(ttlMs);
     const path = this.pathFor(mailboxId);
     try {
       await ensureDir(dirname(path));
@@ -84,31 +84,24 @@ export class FileLeaseStore implements LeaseStore {
 
   private lease(path: string, record: LeaseRecord): Lease {
     const lockOptions = this.lockOptions;
-    let released = false;
-    return {
-      owner: record.owner,
-      expiresAt: new Date(record.expiresAt),
-      async release(): Promise<void> {
-        if (released) return;
-        released = true;
-        try {
-          await withFileLock(`${path}.lock`, async () => {
-            let current: LeaseRecord | null;
-            try {
-              current = decodeLease(await readFile(path));
-            } catch (error) {
-              if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-              throw error;
-            }
-            // Taken over after expiry: the file is someone else's now.
-            if (current?.token !== record.token) return;
-            await rm(path, { force: true });
-            await fsyncDir(dirname(path));
-          }, lockOptions);
-        } catch (error) {
-          throw toAdapterError('LEASE_FAILED', `releasing lease ${path}`, error);
-        }
-      },
-    };
+    return leaseHandle(record, async () => {
+      try {
+        await withFileLock(`${path}.lock`, async () => {
+          let current: LeaseRecord | null;
+          try {
+            current = decodeLease(await readFile(path));
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+            throw error;
+          }
+          // Taken over after expiry: the file is someone else's now.
+          if (current?.token !== record.token) return;
+          await rm(path, { force: true });
+          await fsyncDir(dirname(path));
+        }, lockOptions);
+      } catch (error) {
+        throw toAdapterError('LEASE_FAILED', `releasing lease ${path}`, error);
+      }
+    });
   }
 }

@@ -6,11 +6,12 @@
  * poller whose lease expired and was taken over never deletes its successor's lease.
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Clock, Lease, LeaseStore } from '../../sync/ports.js';
-import { AdapterError, toAdapterError } from '../errors.js';
-import { decodeLease, encodeLease, isExpired, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
+import { toAdapterError } from '../errors.js';
+import { checkLeaseTtl, decodeLease, encodeLease, isExpired, leaseHandle, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
 import { checkMailboxId } from '../names.js';
+import { readDocument, writeDocument, type S3Document, type WriteCondition } from './conditional-object.js';
 import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors.js';
 
 /** Options for S3LeaseStore. */
@@ -47,7 +48,7 @@ export class S3LeaseStore implements LeaseStore {
 
   /** Takes the lease if it is free or expired; null when another live lease holds it. */
   async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AdapterError('INVALID_CONFIG', 'permanent', 'lease ttlMs must be positive');
+    checkLeaseTtl(ttlMs);
     const key = this.keyFor(mailboxId);
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const record = newLeaseRecord(owner, this.clock.now(), ttlMs);
@@ -64,54 +65,30 @@ export class S3LeaseStore implements LeaseStore {
   }
 
   /** PutObject under a condition; the new ETag, or null when the condition failed. */
-  private async write(key: string, record: LeaseRecord, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string | null> {
-    try {
-      const response = await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: encodeLease(record),
-        ContentType: 'application/json',
-        ...condition,
-      }));
-      if (response.ETag === undefined) throw new AdapterError('LEASE_FAILED', 'transient', `PutObject s3://${this.bucket}/${key} returned no ETag`);
-      return response.ETag;
-    } catch (error) {
-      // 412: exists / changed; 409: a concurrent conditional write; 404: If-Match on a deleted key.
-      if (isPreconditionFailed(error) || isConditionalConflict(error) || ('IfMatch' in condition && isNotFound(error))) return null;
-      throw toAdapterError('LEASE_FAILED', `writing lease s3://${this.bucket}/${key}`, error);
-    }
+  private async write(key: string, record: LeaseRecord, condition: WriteCondition): Promise<string | null> {
+    const written = await writeDocument(this.document(key), encodeLease(record), condition, 'writing lease');
+    return 'lost' in written ? null : written.etag;
   }
 
   private async read(key: string): Promise<{ record: LeaseRecord | null; etag: string } | null> {
-    try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (response.Body === undefined || response.ETag === undefined) {
-        throw new AdapterError('LEASE_FAILED', 'transient', `GetObject s3://${this.bucket}/${key} returned no body or ETag`);
-      }
-      return { record: decodeLease(await response.Body.transformToByteArray()), etag: response.ETag };
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw toAdapterError('LEASE_FAILED', `reading lease s3://${this.bucket}/${key}`, error);
-    }
+    const current = await readDocument(this.document(key), 'reading lease');
+    return current === null ? null : { record: decodeLease(current.body), etag: current.etag };
+  }
+
+  private document(key: string): S3Document {
+    return { client: this.client, bucket: this.bucket, key, code: 'LEASE_FAILED' };
   }
 
   private lease(key: string, record: LeaseRecord, etag: string): Lease {
     const { client, bucket } = this;
-    let released = false;
-    return {
-      owner: record.owner,
-      expiresAt: new Date(record.expiresAt),
-      async release(): Promise<void> {
-        if (released) return;
-        released = true;
-        try {
-          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
-        } catch (error) {
-          // Not ours any more (taken over after expiry) or already gone: nothing to release.
-          if (isPreconditionFailed(error) || isNotFound(error) || isConditionalConflict(error)) return;
-          throw toAdapterError('LEASE_FAILED', `releasing lease s3://${bucket}/${key}`, error);
-        }
-      },
-    };
+    return leaseHandle(record, async () => {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+      } catch (error) {
+        // Not ours any more (taken over after expiry) or already gone: nothing to release.
+        if (isPreconditionFailed(error) || isNotFound(error) || isConditionalConflict(error)) return;
+        throw toAdapterError('LEASE_FAILED', `releasing lease s3://${bucket}/${key}`, error);
+      }
+    });
   }
 }

@@ -6,11 +6,11 @@
  * the race) or 409 ConditionalRequestConflict (a concurrent conditional write) is STATE_CONFLICT
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { LoadedState, StateStore, StateVersion } from '../../sync/ports.js';
-import { AdapterError, toAdapterError } from '../errors.js';
+import { AdapterError } from '../errors.js';
 import { checkMailboxId } from '../names.js';
-import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors.js';
+import { readDocument, writeDocument, type S3Document, type WriteCondition } from './conditional-object.js';
 
 /** Options for S3StateStore. */
 export interface S3StateStoreOptions {
@@ -39,40 +39,22 @@ export class S3StateStore implements StateStore {
 
   /** Loads the document and its ETag, or null if the mailbox has none yet. */
   async load(mailboxId: string): Promise<LoadedState | null> {
-    const key = this.keyFor(mailboxId);
-    try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (response.Body === undefined || response.ETag === undefined) {
-        throw new AdapterError('STATE_FAILED', 'transient', `GetObject s3://${this.bucket}/${key} returned no body or ETag`);
-      }
-      return { body: await response.Body.transformToByteArray(), version: response.ETag };
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw toAdapterError('STATE_FAILED', `loading state s3://${this.bucket}/${key}`, error);
-    }
+    const current = await readDocument(this.document(mailboxId), 'loading state');
+    return current === null ? null : { body: current.body, version: current.etag };
   }
 
   /** Writes only if the ETag still equals `expected` (null: only if absent); returns the new ETag. */
   async save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion> {
-    const key = this.keyFor(mailboxId);
-    try {
-      const response = await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ...(expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected }),
-      }));
-      if (response.ETag === undefined) {
-        throw new AdapterError('STATE_FAILED', 'transient', `PutObject s3://${this.bucket}/${key} returned no ETag`);
-      }
-      return response.ETag;
-    } catch (error) {
-      // If-Match on a key that no longer exists answers 404: someone deleted it, also a lost race.
-      if (isPreconditionFailed(error) || isConditionalConflict(error) || (expected !== null && isNotFound(error))) {
-        throw new AdapterError('STATE_CONFLICT', 'throttled', `state of mailbox ${mailboxId} was changed by another writer`, { cause: error });
-      }
-      throw toAdapterError('STATE_FAILED', `saving state s3://${this.bucket}/${key}`, error);
+    const condition: WriteCondition = expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected };
+    const written = await writeDocument(this.document(mailboxId), body, condition, 'saving state');
+    // If-Match on a key that no longer exists answers 404: someone deleted it, also a lost race.
+    if ('lost' in written) {
+      throw new AdapterError('STATE_CONFLICT', 'throttled', `state of mailbox ${mailboxId} was changed by another writer`, { cause: written.lost });
     }
+    return written.etag;
+  }
+
+  private document(mailboxId: string): S3Document {
+    return { client: this.client, bucket: this.bucket, key: this.keyFor(mailboxId), code: 'STATE_FAILED' };
   }
 }

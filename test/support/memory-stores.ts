@@ -1,0 +1,154 @@
+/**
+ * In-memory store, publisher, state and lease ports, each failing where the fault plan says.
+ */
+import { createHash } from 'node:crypto';
+import { IngestError } from '../../lambda/shared/errors.js';
+import type {
+  Clock,
+  EventPublisher,
+  Lease,
+  LeaseStore,
+  LoadedState,
+  MessageStore,
+  OutgoingEvent,
+  PublishResult,
+  StateStore,
+  StateVersion,
+  StoreRequest,
+  StoreResult,
+} from '../../lambda/sync/ports.js';
+import { KilledError, type Faults } from './faults.js';
+
+/** One stored object. */
+export interface StoredEntry {
+  body: Uint8Array;
+  uidHash: string;
+  kind: 'full' | 'headers';
+  sha256: string;
+}
+
+/** Conditional-create object store. */
+export class MemoryStore implements MessageStore {
+  readonly objects = new Map<string, StoredEntry>();
+  /** Number of put() calls that created an object. */
+  creates = 0;
+  /** Answer 'already-stored' without reading the body when the key exists (as a HEAD-first store would). */
+  skipBodyWhenExists = false;
+
+  constructor(private readonly world: { faults: Faults }) {}
+
+  async put(request: StoreRequest): Promise<StoreResult> {
+    if (this.world.faults.killed) throw new KilledError();
+    const existing = this.objects.get(request.key);
+    if (existing && this.skipBodyWhenExists) {
+      return { status: 'already-stored', location: { bucket: 'memory', key: request.key }, size: existing.body.length, sha256: existing.sha256 };
+    }
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of request.body) chunks.push(chunk);
+    const body = new Uint8Array(Buffer.concat(chunks));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    this.world.faults.hit('store');
+    let status: StoreResult['status'] = 'already-stored';
+    if (!this.objects.has(request.key)) {
+      this.objects.set(request.key, { body, uidHash: request.uidHash, kind: request.kind, sha256 });
+      this.creates += 1;
+      status = 'stored';
+    }
+    this.world.faults.hit('store-after');
+    return { status, location: { bucket: 'memory', key: request.key }, size: body.length, sha256 };
+  }
+}
+
+/** Publisher that records every delivered event (duplicates included). */
+export class MemoryPublisher implements EventPublisher {
+  readonly delivered: OutgoingEvent[] = [];
+  /** Entries for which this returns true are not acknowledged (ok: false) and not delivered. */
+  reject: (event: OutgoingEvent) => boolean = () => false;
+  calls = 0;
+
+  constructor(private readonly world: { faults: Faults }) {}
+
+  async publish(events: readonly OutgoingEvent[]): Promise<PublishResult[]> {
+    this.world.faults.hit('publish');
+    this.calls += 1;
+    const results = events.map((event) => {
+      if (this.reject(event)) return { id: event.id, ok: false, error: 'rejected (test)' };
+      try {
+        // One entry refused (PutEvents FailedEntryCount), the rest of the batch delivered.
+        this.world.faults.hit('publish-entry');
+      } catch (error) {
+        if (error instanceof KilledError) throw error;
+        return { id: event.id, ok: false, error: 'entry failed (test)' };
+      }
+      this.delivered.push(structuredClone(event));
+      return { id: event.id, ok: true };
+    });
+    this.world.faults.hit('publish-after');
+    return results;
+  }
+
+  /** Delivered events of one detail type. */
+  ofType(detailType: string): OutgoingEvent[] {
+    return this.delivered.filter((e) => e.detailType === detailType);
+  }
+}
+
+/** Compare-and-swap state store. */
+export class MemoryStateStore implements StateStore {
+  readonly docs = new Map<string, { body: Uint8Array; version: number }>();
+  writes = 0;
+
+  constructor(private readonly world: { faults: Faults }) {}
+
+  async load(mailboxId: string): Promise<LoadedState | null> {
+    this.world.faults.hit('state-load');
+    const doc = this.docs.get(mailboxId);
+    return doc ? { body: doc.body.slice(), version: String(doc.version) } : null;
+  }
+
+  async save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion> {
+    this.world.faults.hit('state-save');
+    const current = this.docs.get(mailboxId);
+    if ((current ? String(current.version) : null) !== expected) {
+      throw new IngestError('STATE_CONFLICT', 'throttled', `state of ${mailboxId} changed (expected ${expected})`);
+    }
+    const version = (current?.version ?? 0) + 1;
+    this.docs.set(mailboxId, { body: body.slice(), version });
+    this.writes += 1;
+    this.world.faults.hit('state-save-after');
+    return String(version);
+  }
+
+  /** The stored document as JSON (tests). */
+  json(mailboxId: string): { uids: Record<string, { status: string; kind: string }>; epoch: number } | undefined {
+    const doc = this.docs.get(mailboxId);
+    return doc ? JSON.parse(new TextDecoder().decode(doc.body)) : undefined;
+  }
+}
+
+/** Lease store with expiry on the injected clock. */
+export class MemoryLeaseStore implements LeaseStore {
+  readonly held = new Map<string, { owner: string; expiresAt: number }>();
+
+  constructor(
+    private readonly world: { faults: Faults },
+    private readonly clock: Clock,
+  ) {}
+
+  async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    this.world.faults.hit('lease');
+    const now = this.clock.now().getTime();
+    const current = this.held.get(mailboxId);
+    if (current && current.expiresAt > now && current.owner !== owner) return null;
+    const expiresAt = now + ttlMs;
+    this.held.set(mailboxId, { owner, expiresAt });
+    return {
+      owner,
+      expiresAt: new Date(expiresAt),
+      release: async () => {
+        if (this.world.faults.killed) throw new KilledError();
+        if (this.held.get(mailboxId)?.owner === owner) this.held.delete(mailboxId);
+      },
+    };
+  }
+}
