@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     reps: { type: 'string', default: '3' },
     'big-mb': { type: 'string', default: '100' },
+    /** Overrides the scaled backlog size (e.g. to stay under an emulator's limits). */
+    'backlog-messages': { type: 'string' },
     out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'e2e-latest.json') },
   },
 });
@@ -56,7 +58,7 @@ const CONCURRENCY = Math.min(64, Math.round(positive(args.concurrency, 'concurre
 const REPS = Math.round(positive(args.reps, 'reps'));
 const BIG_BYTES = Math.round(positive(args['big-mb'], 'big-mb') * MB);
 const SIZES = {
-  backlog: Math.max(10, Math.round(100_000 * SCALE)),
+  backlog: args['backlog-messages'] === undefined ? Math.max(10, Math.round(100_000 * SCALE)) : Math.round(positive(args['backlog-messages'], 'backlog-messages')),
   idle: Math.max(10, Math.round(10_000 * SCALE)),
   mailboxes: Math.max(2, Math.round(200 * SCALE)),
 };

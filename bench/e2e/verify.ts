@@ -23,6 +23,8 @@ export interface DrainCheck {
   republished: number;
   /** Seen-state entries by status. */
   stateByStatus: Record<string, number>;
+  /** Size of the seen-state document, octets (it is rewritten at every checkpoint). */
+  stateBytes: number;
   /** Octets read back from S3. */
   bytesRead: number;
   verifyMs: number;
@@ -82,7 +84,8 @@ export async function checkDrain(
 
   const stateByStatus: Record<string, number> = {};
   const state = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: stateKey }));
-  const doc = JSON.parse(await state.Body!.transformToString()) as { uids: Record<string, { status: string }> };
+  const stateText = await state.Body!.transformToString();
+  const doc = JSON.parse(stateText) as { uids: Record<string, { status: string }> };
   for (const entry of Object.values(doc.uids)) stateByStatus[entry.status] = (stateByStatus[entry.status] ?? 0) + 1;
   const unpublishedInState = stateByStatus.unpublished ?? 0;
 
@@ -94,6 +97,7 @@ export async function checkDrain(
     unpublished,
     republished: lines.length - published.size,
     stateByStatus,
+    stateBytes: Buffer.byteLength(stateText),
     bytesRead,
     verifyMs: performance.now() - started,
     ok: missing === 0 && extraOrDuplicate === 0 && unpublished === 0 && unpublishedInState === 0 && keys.length === corpus.messages,

@@ -88,24 +88,20 @@ export class PollerMonitoring extends Construct {
       });
     const all: cloudwatch.Alarm[] = [];
 
-    this.functionErrors = new cloudwatch.Alarm(this, 'FunctionErrors', {
-      alarmDescription: 'pop3-ingest: the poller function failed (crash, timeout, or a transient error it rethrew for a retry).',
-      metric: props.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.functionErrors = anyOccurrenceAlarm(
+      this,
+      'FunctionErrors',
+      'pop3-ingest: the poller function failed (crash, timeout, or a transient error it rethrew for a retry).',
+      props.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
     all.push(this.functionErrors);
 
-    this.deadLetters = new cloudwatch.Alarm(this, 'DeadLetters', {
-      alarmDescription: 'pop3-ingest: a scheduled poll was dropped (retries exhausted or too old); see the dead-letter queue.',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetters = anyOccurrenceAlarm(
+      this,
+      'DeadLetters',
+      'pop3-ingest: a scheduled poll was dropped (retries exhausted or too old); see the dead-letter queue.',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    );
     all.push(this.deadLetters);
 
     const perMailbox = new Map<string, MailboxAlarms>();
@@ -113,14 +109,12 @@ export class PollerMonitoring extends Construct {
       const period = alarmPeriod(mailbox.period);
       const group = new Construct(this, `Mailbox-${mailbox.id}`);
 
-      const authFailures = new cloudwatch.Alarm(group, 'AuthFailures', {
-        alarmDescription: `pop3-ingest ${mailbox.id}: the server refused the credentials. Polls keep failing until the secret is fixed.`,
-        metric: metric(POLLER_METRICS.errors, mailbox.id, 'Sum', period, { [POLLER_METRICS.errorClassDimension]: 'auth' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      const authFailures = anyOccurrenceAlarm(
+        group,
+        'AuthFailures',
+        `pop3-ingest ${mailbox.id}: the server refused the credentials. Polls keep failing until the secret is fixed.`,
+        metric(POLLER_METRICS.errors, mailbox.id, 'Sum', period, { [POLLER_METRICS.errorClassDimension]: 'auth' }),
+      );
 
       // One datapoint over the whole stall window (N poll periods, at most a day): a single
       // success anywhere in it is enough; no datapoint at all means nothing succeeded.
@@ -228,4 +222,16 @@ function stallWindow(period: Duration | undefined, periods: number): Duration {
   if (period === undefined) return Duration.days(1);
   const minutes = Math.ceil(period.toSeconds() / 60) * periods;
   return Duration.minutes(Math.min(minutes, 24 * 60));
+}
+
+/** An alarm on any datapoint of 1 or more in one period (one failure is one too many); no data is fine. */
+function anyOccurrenceAlarm(scope: Construct, id: string, alarmDescription: string, metric: cloudwatch.IMetric): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription,
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }

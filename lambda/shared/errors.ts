@@ -38,6 +38,26 @@ export class IngestError extends Error {
   }
 }
 
+/** Options of a catalogue error: IngestErrorOptions plus a category that overrides the code's own. */
+export interface CatalogueErrorOptions extends IngestErrorOptions {
+  category?: ErrorCategory;
+}
+
+/**
+ * Base class for a layer's error with a closed catalogue of codes: the category comes from the
+ * code's entry in `catalogue` unless `options.category` overrides it. Each layer subclasses it
+ * under its own name, e.g. `export class SecretError extends catalogueError(SECRET_ERROR_CODES) {}`.
+ */
+export function catalogueError<C extends string>(catalogue: Readonly<Record<C, ErrorCategory>>) {
+  return class extends IngestError {
+    declare readonly code: C;
+
+    constructor(code: C, message: string, options: CatalogueErrorOptions = {}) {
+      super(code, options.category ?? catalogue[code], message, options);
+    }
+  };
+}
+
 /** Node's own network error codes that mean "the link failed, try again". */
 const TRANSIENT_SYSTEM_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH',

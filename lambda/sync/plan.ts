@@ -75,7 +75,8 @@ export function checkCircuit(listing: readonly ListedMessage[], state: SeenState
   let known = 0;
   let knownGone = 0;
   for (const [uid, entry] of state.entries) {
-    if (entry.status === 'deleted') continue;
+    // Gone because we deleted it (or sent DELE and may have died before recording the QUIT).
+    if (entry.status === 'deleted' || (entry.deleteSent === true && !listed.has(uid))) continue;
     known += 1;
     if (!listed.has(uid)) knownGone += 1;
   }

@@ -164,7 +164,18 @@ async function deleteAndQuit(
   endSession: (how: 'quit' | 'abort', reason?: unknown) => Promise<void>,
 ): Promise<void> {
   const msgs = selectDeletes(policy, listing, keeper.state, clock.now());
-  if (msgs.length > 0) await session.markDeleted(msgs);
+  if (msgs.length > 0) {
+    // Record the intent first: a kill between the committing QUIT and the save below must not
+    // make the next poll read the vanished UIDs as a new UID epoch (circuit breaker).
+    const selected = new Set(msgs);
+    for (const m of listing) {
+      const entry = keeper.state.entries.get(m.uid);
+      if (entry && selected.has(m.msg)) keeper.state.entries.set(m.uid, { ...entry, deleteSent: true });
+    }
+    keeper.markDirty();
+    await keeper.save();
+    await session.markDeleted(msgs);
+  }
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
   await endSession('quit');
   if (msgs.length === 0) return;

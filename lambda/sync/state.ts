@@ -42,6 +42,12 @@ export interface SeenEntry {
   sha256?: string;
   /** Only while status is 'unpublished'. */
   event?: PendingEvent;
+  /**
+   * DELE was sent for this UID (recorded before the DELE goes out). If the poller dies after
+   * the committing QUIT but before recording 'deleted', the UID's absence is expected, not a
+   * sign of a new UID epoch: the circuit breaker must not count it.
+   */
+  deleteSent?: boolean;
 }
 
 /** The parsed document. Entries are a Map: UIDs like "__proto__" are data, not keys of an object. */
@@ -64,6 +70,7 @@ const EntrySchema = z.object({
   size: z.number().int().nonnegative().optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   event: z.object({ id: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()) }).optional(),
+  deleteSent: z.boolean().optional(),
 });
 
 const DocumentSchema = z.object({
@@ -158,5 +165,6 @@ function stripUndefined(entry: z.infer<typeof EntrySchema>): SeenEntry {
   if (entry.size !== undefined) out.size = entry.size;
   if (entry.sha256 !== undefined) out.sha256 = entry.sha256;
   if (entry.event !== undefined) out.event = entry.event;
+  if (entry.deleteSent === true) out.deleteSent = true;
   return out;
 }

@@ -8,11 +8,8 @@
  * a human sets acceptNewEpoch, and accepting re-keys (e2/) any listed message that an earlier
  * killed run had already stored: a second object for the same message.
  *
- * KNOWN BUG: `it.fails` keeps the suite green while it is open; remove `.fails` with the fix.
- * Fix (lambda/sync/plan.ts): in checkCircuit, do not count as known an entry the delete policy
- * made eligible for DELE (kind 'full', status 'published', policy after-store or after-days with
- * its age reached: selectDeletes' own test), since its disappearance is our own doing; or record
- * the intent ('deleting') in the state saved before DELE and skip those entries likewise.
+ * Fixed: poll.ts records `deleteSent` in the state saved before DELE, and checkCircuit does not
+ * count an entry with `deleteSent` whose UID is gone.
  */
 import { describe, expect, it } from 'vitest';
 import { pollMailbox } from '../../lambda/sync/poll.js';
@@ -22,7 +19,7 @@ import { Faults, mailText, MemoryWorld } from '../support/memory-ports.js';
 const policy: MailboxPolicy = { id: 'inbox', mode: 'full', delete: { kind: 'after-store' }, limits: {} };
 
 describe('breaker-false-trip-after-kill', () => {
-  it.fails('a kill between the committing QUIT and the state save does not stop the next poll with circuit-open', async () => {
+  it('a kill between the committing QUIT and the state save does not stop the next poll with circuit-open', async () => {
     // Prepare: 25 messages are ingested and deleted; the process dies right after QUIT committed.
     const world = new MemoryWorld();
     world.mailbox.add(...Array.from({ length: 25 }, (_, i) => ({ uid: `first-${i + 1}`, text: mailText(i + 1) })));

@@ -202,9 +202,15 @@ export async function letTimePass(outDir: string): Promise<Leftovers> {
       await utimes(file, past, past).catch(ignoreMissing);
       leftovers.locks += 1;
     } else if (file.includes('/.lease/') && file.endsWith('.json')) {
-      const record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      await writeFile(file, `${JSON.stringify({ ...record, expiresAt: past.toISOString() })}\n`);
       leftovers.leases += 1;
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      } catch {
+        // Killed mid-create: a torn lease, which the store already treats as expired.
+        continue;
+      }
+      await writeFile(file, `${JSON.stringify({ ...record, expiresAt: past.toISOString() })}\n`);
     }
   }
   return leftovers;

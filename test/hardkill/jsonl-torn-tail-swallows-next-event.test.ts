@@ -7,10 +7,7 @@
  * An event announced to nobody, for a message that may be gone from the server.
  *
  * Not seen in the hard-kill campaign (the window is microseconds); planted here by hand.
- * KNOWN BUG: `it.fails` keeps the suite green while it is open; remove `.fails` with the fix.
- * Fix (lambda/adapters/local/jsonl-publisher.ts appendDurably): before writing, if the file is
- * not empty and its last byte is not '\n' (fstat + read 1 byte at size-1 on the same handle),
- * prefix the data with '\n', so a torn fragment stays alone on its own (unparseable) line.
+ * Fixed: appendDurably ends a torn last line with '\n' before appending.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +24,7 @@ describe('jsonl-torn-tail-swallows-next-event', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.fails('an event appended after a torn line is still a line of its own', async () => {
+  it('an event appended after a torn line is still a line of its own', async () => {
     // Prepare: one whole line, then what a kill mid-append leaves: half a line, no newline.
     const file = join(dir, 'events.jsonl');
     await writeFile(file, '{"version":"0","id":"e0","detail-type":"Message Stored","detail":{}}\n{"version":"0","id":"e1","detail-t');

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Duration } from 'aws-cdk-lib';
 import { loadDeployConfig, schedulePeriod, validateDeployConfig } from '../../infra/deploy-config.js';
 import { ConfigError } from '../../lambda/config/schema.js';
+import { thrownBy } from '../support/async-results.js';
 import { sampleConfig, synthPoller } from './synth.js';
 
 function withFirstMailbox(change: Record<string, unknown>): Record<string, unknown> {
@@ -19,33 +20,24 @@ function withFirstMailbox(change: Record<string, unknown>): Record<string, unkno
   return { ...config, mailboxes: [{ ...first, ...change }, ...rest] };
 }
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 describe('config validated at synth time', () => {
   it('rejects an invalid field with the runtime\'s own message naming its path', () => {
-    const error = errorOf(() => validateDeployConfig(withFirstMailbox({ tls: { mode: 'ssl' } }), 'mailboxes.json'));
+    const error = thrownBy(() => validateDeployConfig(withFirstMailbox({ tls: { mode: 'ssl' } }), 'mailboxes.json'), ConfigError);
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('mailboxes.json');
     expect(error.message).toContain('mailboxes[0].tls.mode');
   });
 
   it('rejects a password in an environment variable: it would sit in clear in the function configuration', () => {
-    const error = errorOf(() => validateDeployConfig(withFirstMailbox({ auth: { user: 'u', secret: { env: 'POP3_PASSWORD' } } })));
+    const error = thrownBy(() => validateDeployConfig(withFirstMailbox({ auth: { user: 'u', secret: { env: 'POP3_PASSWORD' } } })), ConfigError);
     expect(error.issues.map((i) => i.path)).toEqual(['mailboxes[0].auth.secret.env']);
     expect(error.message).toMatch(/Secrets Manager/);
   });
 
   it('rejects secret files and CA files, which the Lambda bundle does not carry', () => {
-    const error = errorOf(() =>
-      validateDeployConfig(withFirstMailbox({ auth: { user: 'u', secret: { file: '/etc/pop3/password' } }, tls: { caFile: '/etc/pop3/ca.pem' } })),
+    const error = thrownBy(
+      () => validateDeployConfig(withFirstMailbox({ auth: { user: 'u', secret: { file: '/etc/pop3/password' } }, tls: { caFile: '/etc/pop3/ca.pem' } })),
+      ConfigError,
     );
     expect(error.issues.map((i) => i.path).sort()).toEqual(['mailboxes[0].auth.secret.file', 'mailboxes[0].tls.caFile']);
   });
@@ -55,7 +47,7 @@ describe('config validated at synth time', () => {
   });
 
   it('names the file and how to pass another one when the config file is missing', () => {
-    const error = errorOf(() => loadDeployConfig('/nonexistent/mailboxes.json'));
+    const error = thrownBy(() => loadDeployConfig('/nonexistent/mailboxes.json'), ConfigError);
     expect(error.code).toBe('CONFIG_UNREADABLE');
     expect(error.message).toContain('-c config=');
   });
@@ -64,7 +56,7 @@ describe('config validated at synth time', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pop3-ingest-infra-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, '{ "mailboxes": [ }');
-    const error = errorOf(() => loadDeployConfig(file));
+    const error = thrownBy(() => loadDeployConfig(file), ConfigError);
     expect(error.message).toContain(file);
   });
 

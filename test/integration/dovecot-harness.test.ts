@@ -7,6 +7,19 @@ import { CORPUS, makeMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { RawPop3 } from './raw-pop3.js';
 
+/** Sends alice's USER/PASS in clear text on `port` and expects the server to accept both. */
+async function expectCleartextLoginAccepted(host: string, port: number): Promise<void> {
+  const pop = await RawPop3.plain(host, port);
+  try {
+    await pop.greeting;
+    const replies = await pop.pipeline([{ line: 'USER alice' }, { line: 'PASS alice-secret-1' }]);
+    expect(replies.map((r) => r.ok)).toEqual([true, true]);
+    await pop.quit();
+  } finally {
+    pop.destroy();
+  }
+}
+
 describe('the private Dovecot harness', () => {
   let server: DovecotServer;
   let other: DovecotServer;
@@ -86,15 +99,7 @@ describe('the private Dovecot harness', () => {
 
   it('treats the direct loopback port as secured, as Dovecot does when client IP equals server IP', async () => {
     // This is why pop3Port is a PROXY relay: on pop3TrustedPort disable_plaintext_auth has no effect.
-    const pop = await RawPop3.plain(server.host, server.pop3TrustedPort);
-    try {
-      await pop.greeting;
-      const replies = await pop.pipeline([{ line: 'USER alice' }, { line: 'PASS alice-secret-1' }]);
-      expect(replies.map((r) => r.ok)).toEqual([true, true]);
-      await pop.quit();
-    } finally {
-      pop.destroy();
-    }
+    await expectCleartextLoginAccepted(server.host, server.pop3TrustedPort);
   });
 
   it('resolves waitForLog on the log line itself, and only for lines after `since`', async () => {
@@ -112,15 +117,7 @@ describe('the private Dovecot harness', () => {
   });
 
   it('allows cleartext USER/PASS only when disablePlaintextAuth is false', async () => {
-    const pop = await RawPop3.plain(other.host, other.pop3Port);
-    try {
-      await pop.greeting;
-      const replies = await pop.pipeline([{ line: 'USER alice' }, { line: 'PASS alice-secret-1' }]);
-      expect(replies.map((r) => r.ok)).toEqual([true, true]);
-      await pop.quit();
-    } finally {
-      pop.destroy();
-    }
+    await expectCleartextLoginAccepted(other.host, other.pop3Port);
   });
 
   it('delivers the seeded corpus byte for byte (bare LF as CRLF), with UIDs in seeding order', async () => {

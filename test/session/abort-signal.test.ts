@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, readAll, rejectionOf } from './helpers.js';
 
 describe('an AbortSignal', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('aborts a connect stuck before the greeting, closing the socket', async () => {
-    server = await startFakePop3Server({ greeting: null });
+    const server = await startServer({ greeting: null });
     const controller = new AbortController();
     const closed = server.nextClose();
 
@@ -24,7 +20,7 @@ describe('an AbortSignal', () => {
   });
 
   it('already aborted never connects', async () => {
-    server = await startFakePop3Server();
+    const server = await startServer();
 
     const error = await rejectionOf(connectPop3(plainOptions(server, { signal: AbortSignal.abort() })));
 
@@ -33,13 +29,9 @@ describe('an AbortSignal', () => {
   });
 
   it('aborts a session mid-message: the body errors and no QUIT is sent (nothing deleted)', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u', body: 'x\r\n' }],
-      handler: (conn, line) => {
-        if (line !== 'RETR 1') return false;
-        conn.write('+OK\r\nhalf a mess');
-        return true;
-      },
+      handler: onCommand('RETR 1', (conn) => conn.write('+OK\r\nhalf a mess')),
     });
     const controller = new AbortController();
     const session = await connectPop3(plainOptions(server, { signal: controller.signal }));

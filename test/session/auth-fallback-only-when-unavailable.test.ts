@@ -1,25 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('falling back to a weaker login method', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('happens when the server says the mechanism is unavailable before any credential was sent', async () => {
     // Prepare: CRAM-MD5 is advertised but refused outright (it waits for a challenge, so
     // nothing secret went out); PLAIN works
-    server = await startFakePop3Server({
+    const server = await startServer({
       capabilities: ['USER', 'UIDL', 'SASL CRAM-MD5 PLAIN'],
-      handler: (conn, line) => {
-        if (line !== 'AUTH CRAM-MD5') return false;
-        conn.line('-ERR mechanism not available');
-        return true;
-      },
+      handler: onCommand('AUTH CRAM-MD5', (conn) => conn.line('-ERR mechanism not available')),
     });
 
     // Act
@@ -33,7 +25,7 @@ describe('falling back to a weaker login method', () => {
   });
 
   it('never happens after the credentials were rejected (no lockout by retrying)', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       handler: (conn, line) => {
         if (!line.startsWith('AUTH PLAIN ')) return false;
         conn.line('-ERR authentication failed');

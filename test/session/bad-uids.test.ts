@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('invalid UIDs from the server', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('leave their message out of the listing and are reported, escaped', async () => {
     // Prepare: an overlong UID, one with a control character, one with 8-bit bytes
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [
         { uid: 'good-1', body: 'a\r\n' },
         { uid: 'x'.repeat(71), body: 'b\r\n' },
@@ -36,7 +31,7 @@ describe('invalid UIDs from the server', () => {
   });
 
   it('asked one at a time (UIDL n) is POP3_INVALID_UID', async () => {
-    server = await startFakePop3Server({ messages: [{ uid: 'has space', body: 'a\r\n' }] });
+    const server = await startServer({ messages: [{ uid: 'has space', body: 'a\r\n' }] });
     const session = await connectPop3(plainOptions(server));
 
     const error = await rejectionOf(session.uidlOne(1));

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, readAll, rejectionOf } from './helpers.js';
 
 describe('a connection dropped in the middle of a message', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('errors the body stream instead of ending it, so a truncated mail never looks complete', async () => {
     // Prepare: RETR answers half a message, then the server vanishes
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u1', body: 'x' }],
       handler: (conn, line) => {
         if (!line.startsWith('RETR')) return false;
@@ -36,14 +32,12 @@ describe('a connection dropped in the middle of a message', () => {
   });
 
   it('fails the pipelined fetch, and never sends QUIT (nothing gets deleted)', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u1', body: 'a\r\n' }, { uid: 'u2', body: 'b\r\n' }],
-      handler: (conn, line) => {
-        if (line !== 'RETR 2') return false;
+      handler: onCommand('RETR 2', (conn) => {
         conn.write('+OK\r\npartial');
         conn.destroy();
-        return true;
-      },
+      }),
     });
     const session = await connectPop3(plainOptions(server));
     const got: string[] = [];

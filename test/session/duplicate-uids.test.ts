@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions } from './helpers.js';
+import { fakeServerPerTest, plainOptions } from './helpers.js';
 
 describe('a UID the server gives to two messages', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('leaves out EVERY message carrying it (never guess which is which) and reports each', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [
         { uid: 'same', body: 'first\r\n' },
         { uid: 'unique', body: 'second\r\n' },

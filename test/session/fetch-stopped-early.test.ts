@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3 } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll } from './helpers.js';
+import { fakeServerPerTest, plainOptions, readAll } from './helpers.js';
 
 describe('a pipelined fetch the consumer stops early', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('drains what is in flight and leaves the session in sync for DELE and QUIT', async () => {
     // Prepare
     const messages = Array.from({ length: 150 }, (_, i) => ({ uid: `u${i + 1}`, body: `Subject: ${i + 1}\r\n\r\n${'z'.repeat(2000)}\r\n` }));
-    server = await startFakePop3Server({ messages });
+    const server = await startServer({ messages });
     const session = await connectPop3(plainOptions(server));
     const requests = messages.map((_, i) => ({ msg: i + 1, kind: 'full' as const }));
 
@@ -35,7 +30,7 @@ describe('a pipelined fetch the consumer stops early', () => {
   });
 
   it('skipping a body without reading it discards it and the next item is correct', async () => {
-    server = await startFakePop3Server({ messages: [{ uid: 'a', body: 'first\r\n' }, { uid: 'b', body: 'second\r\n' }] });
+    const server = await startServer({ messages: [{ uid: 'a', body: 'first\r\n' }, { uid: 'b', body: 'second\r\n' }] });
     const session = await connectPop3(plainOptions(server));
     const got: string[] = [];
 

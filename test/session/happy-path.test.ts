@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3 } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll } from './helpers.js';
+import { fakeServerPerTest, plainOptions, readAll } from './helpers.js';
 
 describe('a plain session against a well-behaved server', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('lists, fetches pipelined, deletes and commits at QUIT', async () => {
     // Prepare
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [
         { uid: 'a1', body: 'Subject: one\r\n\r\nhello\r\n.dot line\r\n' },
         { uid: 'b2', body: 'Subject: two\r\n\r\nworld\r\n' },
@@ -41,16 +36,12 @@ describe('a plain session against a well-behaved server', () => {
 });
 
 describe('the MailSource adapter over a well-behaved server', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('lists, fetches, marks deleted and commits only at QUIT', async () => {
     // Prepare
     const { createPop3MailSource } = await import('../../lambda/adapters/pop3/mail-source.js');
-    server = await startFakePop3Server({
+    const server = await startServer({
       capabilities: ['USER', 'UIDL', 'TOP', 'PIPELINING', 'SASL PLAIN', 'EXPIRE 30', 'LOGIN-DELAY 300'],
       messages: [{ uid: 'x1', body: 'Subject: a\r\n\r\nA\r\n' }, { uid: 'x2', body: 'Subject: b\r\n\r\nB\r\n' }],
     });

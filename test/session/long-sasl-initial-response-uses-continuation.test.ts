@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3 } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions } from './helpers.js';
+import { fakeServerPerTest, plainOptions } from './helpers.js';
 
 describe('a SASL initial response too long for one AUTH line (RFC 5034 section 4: 255 octets)', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('is sent after an empty "+ " continuation instead of on the AUTH line', async () => {
     // Prepare: a 300-character password makes the PLAIN response alone exceed 255 octets
     const password = 'p'.repeat(300);
-    server = await startFakePop3Server({ password });
+    const server = await startServer({ password });
 
     // Act
     const session = await connectPop3(plainOptions(server, { authMethods: ['PLAIN'], credentials: { user: 'alice', password } }));
@@ -26,7 +21,7 @@ describe('a SASL initial response too long for one AUTH line (RFC 5034 section 4
   });
 
   it('a short one rides on the AUTH line itself (one round trip)', async () => {
-    server = await startFakePop3Server();
+    const server = await startServer();
 
     const session = await connectPop3(plainOptions(server, { authMethods: ['PLAIN'] }));
     await session.quit();

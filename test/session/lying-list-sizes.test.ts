@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll, rejectionOf } from './helpers.js';
+import { fakeServerPerTest, plainOptions, readAll, rejectionOf } from './helpers.js';
 
 describe('LIST sizes that lie', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   const big = 'A'.repeat(70) + '\r\n';
 
   it('are hints only: the body is read to its terminator whatever LIST said', async () => {
     // Prepare
     const real = big.repeat(100);
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'small-claim', body: real, listSize: 10 }, { uid: 'big-claim', body: 'tiny\r\n', listSize: 10_000_000 }],
     });
     const session = await connectPop3(plainOptions(server));
@@ -32,7 +27,7 @@ describe('LIST sizes that lie', () => {
   });
 
   it('cannot smuggle a body past maxMessageSize: actual octets are counted', async () => {
-    server = await startFakePop3Server({ messages: [{ uid: 'liar', body: big.repeat(200), listSize: 100 }] });
+    const server = await startServer({ messages: [{ uid: 'liar', body: big.repeat(200), listSize: 100 }] });
     const session = await connectPop3(plainOptions(server, { limits: { maxMessageSize: 4096 } }));
 
     const error = await rejectionOf(session.retr(1).then(readAll));

@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('a server without UIDL', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('advertised in CAPA: open() fails with POP3_UNSUPPORTED (we cannot tell new mail from old)', async () => {
-    server = await startFakePop3Server({ capabilities: ['USER', 'TOP', 'SASL PLAIN'] });
+    const server = await startServer({ capabilities: ['USER', 'TOP', 'SASL PLAIN'] });
 
     const error = await rejectionOf(createPop3MailSource(plainOptions(server)).open());
 
@@ -21,7 +16,7 @@ describe('a server without UIDL', () => {
   });
 
   it('without CAPA at all: UIDL is tried, and its -ERR becomes POP3_UNSUPPORTED', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u', body: 'x\r\n' }],
       handler: (conn, line) => {
         if (line !== 'CAPA' && line !== 'UIDL') return false;

@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll, rejectionOf } from './helpers.js';
+import { fakeServerPerTest, plainOptions, readAll, rejectionOf } from './helpers.js';
 
 describe('overlong lines from a hostile server', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('an endless greeting is cut off at maxLineLength, not buffered', async () => {
-    server = await startFakePop3Server({ greeting: `+OK ${'A'.repeat(100_000)}` });
+    const server = await startServer({ greeting: `+OK ${'A'.repeat(100_000)}` });
 
     const error = await rejectionOf(connectPop3(plainOptions(server)));
 
@@ -19,7 +14,7 @@ describe('overlong lines from a hostile server', () => {
   });
 
   it('a CAPA reply with too many lines is refused', async () => {
-    server = await startFakePop3Server({ capabilities: Array.from({ length: 1000 }, (_, i) => `X-CAP-${i}`) });
+    const server = await startServer({ capabilities: Array.from({ length: 1000 }, (_, i) => `X-CAP-${i}`) });
 
     const error = await rejectionOf(connectPop3(plainOptions(server)));
 
@@ -27,7 +22,7 @@ describe('overlong lines from a hostile server', () => {
   });
 
   it('a message line longer than maxBodyLineLength is refused', async () => {
-    server = await startFakePop3Server({ messages: [{ uid: 'u', body: `${'B'.repeat(5000)}\r\n` }] });
+    const server = await startServer({ messages: [{ uid: 'u', body: `${'B'.repeat(5000)}\r\n` }] });
     const session = await connectPop3(plainOptions(server, { limits: { maxBodyLineLength: 1000 } }));
 
     const error = await rejectionOf(session.retr(1).then(readAll));
@@ -37,7 +32,7 @@ describe('overlong lines from a hostile server', () => {
 
   it('a UIDL listing longer than maxListingEntries is refused', async () => {
     const messages = Array.from({ length: 30 }, (_, i) => ({ uid: `u${i}`, body: 'x\r\n' }));
-    server = await startFakePop3Server({ messages });
+    const server = await startServer({ messages });
     const session = await connectPop3(plainOptions(server, { limits: { maxListingEntries: 10 } }));
 
     const error = await rejectionOf(session.uidl());

@@ -1,24 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('an unsolicited reply (pipeline desync)', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('kills the session instead of pairing replies with the wrong commands', async () => {
     // Prepare: NOOP gets two +OKs; had we kept going, "+OK" would have answered the next DELE
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u1', body: 'x\r\n' }],
-      handler: (conn, line) => {
-        if (line !== 'NOOP') return false;
-        conn.write('+OK\r\n+OK extra\r\n');
-        return true;
-      },
+      handler: onCommand('NOOP', (conn) => conn.write('+OK\r\n+OK extra\r\n')),
     });
     const session = await connectPop3(plainOptions(server));
 

@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { rejectionOf } from './helpers.js';
+import { fakeServerPerTest, rejectionOf } from './helpers.js';
 
 describe('a password over a plaintext connection', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('is refused before anything secret is sent unless allowInsecureAuth is set', async () => {
-    server = await startFakePop3Server();
+    const server = await startServer();
 
     const error = await rejectionOf(connectPop3({
       host: server.host, port: server.port, tls: 'none', credentials: { user: 'alice', password: 'secret' },
@@ -22,7 +17,7 @@ describe('a password over a plaintext connection', () => {
   });
 
   it('credentials carrying CR/LF (command injection) are refused before connecting', async () => {
-    server = await startFakePop3Server();
+    const server = await startServer();
 
     const error = await rejectionOf(connectPop3({
       host: server.host, port: server.port, tls: 'none', allowInsecureAuth: true,

@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error, type Pop3ErrorCode } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('RFC 2449 / RFC 3206 response codes at login', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   const cases: Array<[string, Pop3ErrorCode, string]> = [
     ['IN-USE', 'POP3_IN_USE', 'throttled'],
@@ -21,7 +17,7 @@ describe('RFC 2449 / RFC 3206 response codes at login', () => {
 
   it.each(cases)('[%s] becomes %s (%s), keeping the code and the server text apart', async (code, expected, category) => {
     // Prepare
-    server = await startFakePop3Server({
+    const server = await startServer({
       handler: (conn, line) => {
         if (!line.startsWith('AUTH PLAIN')) return false;
         conn.line(`-ERR [${code}] mailbox said no\x1b[0m`);
@@ -46,7 +42,7 @@ describe('RFC 2449 / RFC 3206 response codes at login', () => {
   });
 
   it('in the greeting ([IN-USE] before login) is typed too', async () => {
-    server = await startFakePop3Server({ greeting: '-ERR [IN-USE] another session is active' });
+    const server = await startServer({ greeting: '-ERR [IN-USE] another session is active' });
 
     const error = await rejectionOf(connectPop3(plainOptions(server)));
 
@@ -55,13 +51,9 @@ describe('RFC 2449 / RFC 3206 response codes at login', () => {
   });
 
   it('on a command in TRANSACTION state ([SYS/TEMP] on RETR) is typed and the session survives', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u', body: 'x\r\n' }],
-      handler: (conn, line) => {
-        if (line !== 'RETR 1') return false;
-        conn.line('-ERR [SYS/TEMP] storage hiccup');
-        return true;
-      },
+      handler: onCommand('RETR 1', (conn) => conn.line('-ERR [SYS/TEMP] storage hiccup')),
     });
     const session = await connectPop3(plainOptions(server));
 
@@ -73,13 +65,9 @@ describe('RFC 2449 / RFC 3206 response codes at login', () => {
   });
 
   it('on QUIT means deletions may not be committed, and says so', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u', body: 'x\r\n' }],
-      handler: (conn, line) => {
-        if (line !== 'QUIT') return false;
-        conn.line('-ERR [SYS/PERM] could not expunge');
-        return true;
-      },
+      handler: onCommand('QUIT', (conn) => conn.line('-ERR [SYS/PERM] could not expunge')),
     });
     const session = await connectPop3(plainOptions(server));
     await session.dele(1);

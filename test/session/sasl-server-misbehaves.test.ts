@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('a server that cheats during SASL', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('saying +OK to SCRAM before proving it knows the password is not trusted', async () => {
     // Prepare: an impostor accepts the client-first message at once (RFC 5802: the real
     // server must send server-final with its signature)
-    server = await startFakePop3Server({
+    const server = await startServer({
       capabilities: ['UIDL', 'SASL SCRAM-SHA-256'],
       handler: (conn, line) => {
         if (!line.startsWith('AUTH SCRAM-SHA-256')) return false;
@@ -32,7 +27,7 @@ describe('a server that cheats during SASL', () => {
   });
 
   it('sending a challenge that is not base64 gets the exchange cancelled with "*"', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       capabilities: ['UIDL', 'SASL CRAM-MD5'],
       handler: (conn, line) => {
         if (line === 'AUTH CRAM-MD5') {

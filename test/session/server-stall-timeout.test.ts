@@ -1,24 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, rejectionOf } from './helpers.js';
+import { onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('a server that stalls', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('mid-command hits the inactivity timeout and the session is killed', async () => {
     // Prepare: RETR gets a status line and a few bytes, then silence
-    server = await startFakePop3Server({
+    const server = await startServer({
       messages: [{ uid: 'u1', body: 'x' }],
-      handler: (conn, line) => {
-        if (line !== 'RETR 1') return false;
-        conn.write('+OK\r\nSubject: stalled');
-        return true;
-      },
+      handler: onCommand('RETR 1', (conn) => conn.write('+OK\r\nSubject: stalled')),
     });
     const session = await connectPop3(plainOptions(server, { limits: { commandTimeoutMs: 150 } }));
 
@@ -35,7 +27,7 @@ describe('a server that stalls', () => {
   });
 
   it('before the greeting hits the one handshake deadline', async () => {
-    server = await startFakePop3Server({ greeting: null });
+    const server = await startServer({ greeting: null });
     const started = Date.now();
 
     const error = await rejectionOf(connectPop3(plainOptions(server, { limits: { handshakeTimeoutMs: 200 } })));
@@ -46,7 +38,7 @@ describe('a server that stalls', () => {
   });
 
   it('during login is bounded by the same deadline', async () => {
-    server = await startFakePop3Server({ handler: (_conn, line) => line.startsWith('AUTH') || line.startsWith('USER') || line.startsWith('APOP') });
+    const server = await startServer({ handler: (_conn, line) => line.startsWith('AUTH') || line.startsWith('USER') || line.startsWith('APOP') });
 
     const error = await rejectionOf(connectPop3(plainOptions(server, { limits: { handshakeTimeoutMs: 200 } })));
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
 import { generateTestCertificates, type TestCertificates } from '../support/certs.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
+import { type FakeServer, onCommand, startFakePop3Server } from '../support/fake-pop3-server.js';
 import { rejectionOf } from './helpers.js';
 
 describe('bytes injected after +OK to STLS (RFC 2595 / CVE-2011-0411 class)', () => {
@@ -13,11 +13,7 @@ describe('bytes injected after +OK to STLS (RFC 2595 / CVE-2011-0411 class)', ()
     // A man in the middle appends a forged reply right behind the server's +OK
     server = await startFakePop3Server({
       tls: 'starttls', key: certs.keyPem, cert: certs.certPem,
-      handler: (conn, line) => {
-        if (line !== 'STLS') return false;
-        conn.write('+OK begin TLS\r\n+OK [forged] capabilities\r\nUSER\r\n.\r\n');
-        return true;
-      },
+      handler: onCommand('STLS', (conn) => conn.write('+OK begin TLS\r\n+OK [forged] capabilities\r\nUSER\r\n.\r\n')),
     });
   });
   afterAll(async () => {

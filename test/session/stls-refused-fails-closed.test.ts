@@ -1,30 +1,22 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
 import { generateTestCertificates, type TestCertificates } from '../support/certs.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { readAll, rejectionOf } from './helpers.js';
+import { type FakeServer, onCommand } from '../support/fake-pop3-server.js';
+import { fakeServerPerTest, readAll, rejectionOf } from './helpers.js';
 
 describe('STLS', () => {
   let certs: TestCertificates;
-  let server: FakeServer | undefined;
+  const startServer = fakeServerPerTest();
   beforeAll(async () => {
     certs = await generateTestCertificates();
-  });
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
   });
 
   const sentCredentials = (s: FakeServer) => s.commands.some((c) => /^(USER|PASS|AUTH|APOP)/.test(c));
 
   it('refused by the server fails closed: no plaintext fallback, no credentials', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       tls: 'starttls', key: certs.keyPem, cert: certs.certPem,
-      handler: (conn, line) => {
-        if (line !== 'STLS') return false;
-        conn.line('-ERR [SYS/TEMP] TLS not available right now');
-        return true;
-      },
+      handler: onCommand('STLS', (conn) => conn.line('-ERR [SYS/TEMP] TLS not available right now')),
     });
 
     const error = await rejectionOf(connectPop3({
@@ -36,13 +28,9 @@ describe('STLS', () => {
   });
 
   it('refused without a response code is POP3_STLS_UNAVAILABLE', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       tls: 'starttls', key: certs.keyPem, cert: certs.certPem,
-      handler: (conn, line) => {
-        if (line !== 'STLS') return false;
-        conn.line('-ERR no');
-        return true;
-      },
+      handler: onCommand('STLS', (conn) => conn.line('-ERR no')),
     });
 
     const error = await rejectionOf(connectPop3({
@@ -54,7 +42,7 @@ describe('STLS', () => {
   });
 
   it('accepted upgrades, forgets the plaintext capabilities and asks CAPA again', async () => {
-    server = await startFakePop3Server({
+    const server = await startServer({
       tls: 'starttls', key: certs.keyPem, cert: certs.certPem, messages: [{ uid: 'u', body: 'hi\r\n' }],
     });
 

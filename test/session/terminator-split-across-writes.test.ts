@@ -1,20 +1,15 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectPop3 } from '../../lambda/pop3/index.js';
-import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { plainOptions, readAll } from './helpers.js';
+import { fakeServerPerTest, plainOptions, readAll } from './helpers.js';
 
 describe('a terminator split across TCP writes', () => {
-  let server: FakeServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const startServer = fakeServerPerTest();
 
   it('is found, and a dot line before it is not mistaken for the end', async () => {
     // Prepare: the reply goes out in pieces, each flushed before the next
     const pieces = ['+OK\r\nline\r', '\n.', '.not the end\r\n', '.', '\r', '\n'];
-    server = await startFakePop3Server({
+    const server = await startServer({
       handler: async (conn, line) => {
         if (line !== 'RETR 1') return false;
         conn.socket.setNoDelay(true);

@@ -1,6 +1,6 @@
 /**
- * Small awaiting helpers shared by the session and Dovecot interop tests: drain a body stream,
- * capture a rejection.
+ * Small helpers for tests that look at what code produced: drain a body stream, capture a
+ * rejection, capture a synchronous throw of a given error class.
  */
 
 /** Reads a body stream to one Buffer. */
@@ -18,4 +18,15 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection');
+}
+
+/** The error `fn` throws, which must be a `type` (anything else is rethrown; no throw fails the test). */
+export function thrownBy<T>(fn: () => unknown, type: abstract new (...args: never[]) => T): T {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw error;
+  }
+  throw new Error(`expected a ${type.name} to be thrown`);
 }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { listenOnLoopback } from './loopback-services.js';
 
 const DOVECOT_BINARY = '/usr/sbin/dovecot';
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -138,16 +139,9 @@ export function waitForLog(log: Log, pattern: RegExp, since: number, timeoutMs: 
 
 /** Free TCP ports on 127.0.0.1, chosen by the OS (bind to port 0), all distinct. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('unexpected server address');
-    return address.port;
-  });
+  const servers = Array.from({ length: count }, () => createServer());
+  // All held open at once, so the OS cannot hand out the same port twice.
+  const ports = await Promise.all(servers.map((server) => listenOnLoopback(server, 'server')));
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   return ports;
 }

@@ -42,6 +42,15 @@ export interface FakeConnection {
 /** Returns true when it answered the line itself; otherwise the default behaviour runs. */
 export type FakeHandler = (connection: FakeConnection, line: string) => boolean | Promise<boolean>;
 
+/** A handler that answers exactly the command line `command` with `answer`; every other line gets the default. */
+export function onCommand(command: string, answer: (connection: FakeConnection) => void): FakeHandler {
+  return (connection, line) => {
+    if (line !== command) return false;
+    answer(connection);
+    return true;
+  };
+}
+
 /** Options of the fake server. */
 export interface FakeServerOptions {
   tls?: 'none' | 'implicit' | 'starttls';

@@ -3,7 +3,18 @@
  * remote client) and an RFC 7662 token-introspection endpoint (for XOAUTH2/OAUTHBEARER).
  */
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** Binds `server` to 127.0.0.1 on a port the OS picks (port 0); resolves with that port. */
+export async function listenOnLoopback(server: Server, what: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`unexpected ${what} address`);
+  return address.port;
+}
 
 /** A running loopback relay. */
 export interface Relay {
@@ -37,14 +48,9 @@ export async function startProxyRelay(targetPort: number): Promise<Relay> {
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('unexpected relay address');
+  const port = await listenOnLoopback(server, 'relay');
   return {
-    port: address.port,
+    port,
     close: () => new Promise<void>((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
@@ -82,14 +88,9 @@ export async function startIntrospection(tokens: Readonly<Record<string, string>
   });
   // Dovecot's HTTP client keeps connections alive; close() must not wait for it.
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('unexpected introspection address');
+  const port = await listenOnLoopback(server, 'introspection');
   return {
-    url: `http://127.0.0.1:${address.port}/introspect`,
+    url: `http://127.0.0.1:${port}/introspect`,
     requests,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

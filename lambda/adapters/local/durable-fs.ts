@@ -4,7 +4,7 @@
  * and keys that cannot climb out of their folder.
  */
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, type FileHandle } from 'node:fs/promises';
+import { open, mkdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AdapterError } from '../errors.js';
 
@@ -48,7 +48,7 @@ export function tempPathFor(target: string): string {
  * one; 'a': append), lets `write` fill it, and fsyncs before closing: once this resolves the
  * bytes are on disk. The handle is closed whatever happens.
  */
-export async function withDurableFile(path: string, flags: 'wx' | 'a', write: (handle: FileHandle) => Promise<void>): Promise<void> {
+export async function withDurableFile(path: string, flags: 'wx' | 'a' | 'a+', write: (handle: FileHandle) => Promise<void>): Promise<void> {
   const handle = await open(path, flags, FILE_MODE);
   try {
     await write(handle);
@@ -61,6 +61,22 @@ export async function withDurableFile(path: string, flags: 'wx' | 'a', write: (h
 /** Writes `data` to a new file at `path` ('wx': never follows or reuses a planted file) and fsyncs it. */
 export async function writeNewFileDurably(path: string, data: Uint8Array | string): Promise<void> {
   await withDurableFile(path, 'wx', (handle) => handle.writeFile(data));
+}
+
+/**
+ * Replaces the file at `path` atomically and durably: write a temp file beside it and fsync it,
+ * rename it over `path` (a reader sees the old content or the new, never a torn one), then fsync
+ * the directory so the rename survives a crash. The temp file never outlives the call.
+ */
+export async function replaceFileDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeNewFileDurably(temp, data);
+    await rename(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  await fsyncDir(dirname(path));
 }
 
 /**

@@ -91,7 +91,18 @@ export class JsonLinesPublisher implements EventPublisher {
 async function appendDurably(file: string, data: string): Promise<void> {
   await ensureDir(dirname(file));
   // O_APPEND: each write lands at the end even with another writer on the same file.
-  await withDurableFile(file, 'a', (handle) => handle.writeFile(data));
+  await withDurableFile(file, 'a+', async (handle) => {
+    // A writer killed mid-append leaves a torn last line; end it first, or the next event
+    // would share its line and be unreadable although we acknowledged it.
+    const { size } = await handle.stat();
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    await handle.writeFile(prefix + data);
+  });
 }
 
 function writeToStream(stream: NodeJS.WritableStream, data: string): Promise<void> {

@@ -6,14 +6,14 @@
  * lock file, so a takeover (temp + rename over the stale lease) can never race a fresh create
  * or a release, and release removes the file only if it still carries our token.
  */
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { Clock, Lease, LeaseStore } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { checkLeaseTtl, decodeLease, encodeLease, isExpired, leaseHandle, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
 import { checkMailboxId } from '../names.js';
-import { ensureDir, fsyncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { ensureDir, fsyncDir, replaceFileDurably, writeNewFileDurably } from './durable-fs.js';
 import { LockBusyError, withFileLock, type FileLockOptions } from './file-lock.js';
 
 /** Options for FileLeaseStore. */
@@ -71,14 +71,7 @@ export class FileLeaseStore implements LeaseStore {
     }
     const current = decodeLease(await readFile(path));
     if (!isExpired(current, this.clock.now())) return null;
-    const temp = tempPathFor(path);
-    try {
-      await writeNewFileDurably(temp, encodeLease(record));
-      await rename(temp, path);
-    } finally {
-      await rm(temp, { force: true });
-    }
-    await fsyncDir(dirname(path));
+    await replaceFileDurably(path, encodeLease(record));
     return record;
   }
 

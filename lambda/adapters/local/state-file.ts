@@ -7,13 +7,13 @@
  * the new one, never a torn one, and a crash keeps one of the two.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { LoadedState, StateStore, StateVersion } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { checkMailboxId } from '../names.js';
-import { ensureDir, fsyncDir, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { ensureDir, replaceFileDurably } from './durable-fs.js';
 import { LockBusyError, withFileLock, type FileLockOptions } from './file-lock.js';
 
 /** Options for FileStateStore. */
@@ -61,14 +61,7 @@ export class FileStateStore implements StateStore {
         if (currentVersion !== expected) {
           throw new AdapterError('STATE_CONFLICT', 'throttled', `state of mailbox ${mailboxId} was changed by another writer`);
         }
-        const temp = tempPathFor(path);
-        try {
-          await writeNewFileDurably(temp, body);
-          await rename(temp, path);
-        } finally {
-          await rm(temp, { force: true });
-        }
-        await fsyncDir(dirname(path));
+        await replaceFileDurably(path, body);
         return versionOf(body);
       }, this.lockOptions);
     } catch (error) {

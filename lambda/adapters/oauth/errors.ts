@@ -2,7 +2,7 @@
  * Errors of the OAuth2 token client. Messages carry the endpoint's host, the OAuth2 error code
  * and its description (escaped, truncated), never a token, a client secret or a request body.
  */
-import { IngestError, type ErrorCategory, type IngestErrorOptions } from '../../shared/errors.js';
+import { catalogueError, type CatalogueErrorOptions, type ErrorCategory } from '../../shared/errors.js';
 
 /** The closed catalogue of OAuth2 error codes with their category. */
 export const OAUTH_ERROR_CODES = {
@@ -24,17 +24,12 @@ export const OAUTH_ERROR_CODES = {
 export type OAuthErrorCode = keyof typeof OAUTH_ERROR_CODES;
 
 /** A token request failed. `oauthError` is the endpoint's RFC 6749 `error` value, when it sent one. */
-export class OAuthError extends IngestError {
-  declare readonly code: OAuthErrorCode;
+export class OAuthError extends catalogueError(OAUTH_ERROR_CODES) {
   readonly oauthError?: string;
   readonly httpStatus?: number;
 
-  constructor(
-    code: OAuthErrorCode,
-    message: string,
-    options: IngestErrorOptions & { category?: ErrorCategory; oauthError?: string; httpStatus?: number } = {},
-  ) {
-    super(code, options.category ?? OAUTH_ERROR_CODES[code], message, options);
+  constructor(code: OAuthErrorCode, message: string, options: CatalogueErrorOptions & { oauthError?: string; httpStatus?: number } = {}) {
+    super(code, message, options);
     if (options.oauthError !== undefined) this.oauthError = options.oauthError;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
   }

@@ -1,7 +1,7 @@
 /**
  * Errors of the secret providers. Messages name where a secret lives, never what it holds.
  */
-import { IngestError, type ErrorCategory, type IngestErrorOptions } from '../../shared/errors.js';
+import { catalogueError, type ErrorCategory } from '../../shared/errors.js';
 
 /** The closed catalogue of secret error codes with their category. */
 export const SECRET_ERROR_CODES = {
@@ -23,10 +23,4 @@ export const SECRET_ERROR_CODES = {
 export type SecretErrorCode = keyof typeof SECRET_ERROR_CODES;
 
 /** A secret could not be read or written; never carries the value. */
-export class SecretError extends IngestError {
-  declare readonly code: SecretErrorCode;
-
-  constructor(code: SecretErrorCode, message: string, options: IngestErrorOptions & { category?: ErrorCategory } = {}) {
-    super(code, options.category ?? SECRET_ERROR_CODES[code], message, options);
-  }
-}
+export class SecretError extends catalogueError(SECRET_ERROR_CODES) {}

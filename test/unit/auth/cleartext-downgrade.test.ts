@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseAuthMethods } from '../../../lambda/pop3/auth/index.js';
 import type { AuthMethod, AuthOffer, AuthPolicy } from '../../../lambda/pop3/auth/types.js';
 import { Pop3Error } from '../../../lambda/pop3/errors.js';
+import { thrownBy } from '../../support/async-results.js';
 
 const EVERYTHING: AuthOffer = {
   sasl: ['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256', 'XOAUTH2', 'OAUTHBEARER'],
@@ -20,16 +21,6 @@ const token = { user: 'alice', accessToken: 'tok' };
 
 function names(methods: AuthMethod[]): string[] {
   return methods.map((m) => (m.type === 'sasl' ? m.mechanism : m.type.toUpperCase()));
-}
-
-function refusal(fn: () => unknown): Pop3Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Pop3Error) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('chooseAuthMethods', () => {
@@ -50,7 +41,7 @@ describe('chooseAuthMethods', () => {
   });
 
   it('refuses to send a password in cleartext when the server offers only PLAIN and USER (stripped CAPA)', () => {
-    const error = refusal(() => chooseAuthMethods({ sasl: ['PLAIN'], user: true }, password, PLAINTEXT));
+    const error = thrownBy(() => chooseAuthMethods({ sasl: ['PLAIN'], user: true }, password, PLAINTEXT), Pop3Error);
     expect(error.code).toBe('POP3_INSECURE_AUTH_REFUSED');
     expect(error.message).toMatch(/PLAIN, USER/);
     expect(error.message).toMatch(/STLS/);
@@ -58,7 +49,7 @@ describe('chooseAuthMethods', () => {
   });
 
   it('refuses to send a bearer token in cleartext', () => {
-    expect(refusal(() => chooseAuthMethods(EVERYTHING, token, PLAINTEXT)).code).toBe('POP3_INSECURE_AUTH_REFUSED');
+    expect(thrownBy(() => chooseAuthMethods(EVERYTHING, token, PLAINTEXT), Pop3Error).code).toBe('POP3_INSECURE_AUTH_REFUSED');
   });
 
   it('sends cleartext only with an explicit allowInsecureAuth', () => {
@@ -71,11 +62,11 @@ describe('chooseAuthMethods', () => {
   });
 
   it('rejects an unknown name in policy.allowed (a typo must not silently allow nothing)', () => {
-    expect(refusal(() => chooseAuthMethods(EVERYTHING, password, { ...TLS, allowed: ['SCRAM-SHA-1'] })).code).toBe('POP3_AUTH_UNAVAILABLE');
+    expect(thrownBy(() => chooseAuthMethods(EVERYTHING, password, { ...TLS, allowed: ['SCRAM-SHA-1'] }), Pop3Error).code).toBe('POP3_AUTH_UNAVAILABLE');
   });
 
   it('lists what the server offered when nothing is acceptable', () => {
-    const error = refusal(() => chooseAuthMethods({ sasl: ['GSSAPI', 'NTLM'], user: false }, password, TLS));
+    const error = thrownBy(() => chooseAuthMethods({ sasl: ['GSSAPI', 'NTLM'], user: false }, password, TLS), Pop3Error);
     expect(error.code).toBe('POP3_AUTH_UNAVAILABLE');
     expect(error.message).toContain('SASL GSSAPI NTLM');
     expect(error.message).toContain('a password');
@@ -83,7 +74,7 @@ describe('chooseAuthMethods', () => {
 
   it('does not offer APOP for a malformed greeting timestamp (Leurent attack) and says so', () => {
     const offer: AuthOffer = { sasl: [], user: false, apopTimestamp: '<\xff@x>' };
-    const error = refusal(() => chooseAuthMethods(offer, password, TLS));
+    const error = thrownBy(() => chooseAuthMethods(offer, password, TLS), Pop3Error);
     expect(error.code).toBe('POP3_AUTH_UNAVAILABLE');
     expect(error.message).toContain('malformed timestamp');
   });
@@ -93,7 +84,7 @@ describe('chooseAuthMethods', () => {
   });
 
   it('escapes hostile mechanism names in the error', () => {
-    const error = refusal(() => chooseAuthMethods({ sasl: ['X\x1b[31m'], user: false }, password, TLS));
+    const error = thrownBy(() => chooseAuthMethods({ sasl: ['X\x1b[31m'], user: false }, password, TLS), Pop3Error);
     expect(error.message).not.toContain('\x1b');
   });
 });

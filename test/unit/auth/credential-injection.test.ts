@@ -7,16 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { validateCredentials } from '../../../lambda/pop3/auth/index.js';
 import { Pop3Error } from '../../../lambda/pop3/errors.js';
 import { classifyError } from '../../../lambda/shared/errors.js';
-
-function rejection(fn: () => unknown): Pop3Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Pop3Error) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { thrownBy } from '../../support/async-results.js';
 
 describe('validateCredentials', () => {
   it('returns a frozen copy of valid credentials', () => {
@@ -31,7 +22,7 @@ describe('validateCredentials', () => {
     ['NUL in the password (splits a PLAIN message)', { user: 'alice', password: 'a\0b' }],
     ['CR in the access token', { user: 'alice', accessToken: 'abc\rdef' }],
   ])('refuses %s without echoing the secret', (_, creds) => {
-    const error = rejection(() => validateCredentials(creds));
+    const error = thrownBy(() => validateCredentials(creds), Pop3Error);
     expect(error.code).toBe('POP3_INVALID_CREDENTIALS');
     expect(error.message).not.toMatch(/DELE|a\0b|abc/);
     expect(classifyError(error).category).toBe('auth');
@@ -45,7 +36,7 @@ describe('validateCredentials', () => {
     ['a token with ^A', { user: 'alice', accessToken: 'abc\x01auth=Bearer evil' }],
     ['an overlong user name', { user: 'u'.repeat(201), password: 'x' }],
   ])('refuses %s', (_, creds) => {
-    expect(rejection(() => validateCredentials(creds)).code).toBe('POP3_INVALID_CREDENTIALS');
+    expect(thrownBy(() => validateCredentials(creds), Pop3Error).code).toBe('POP3_INVALID_CREDENTIALS');
   });
 
   it('keeps only the known fields', () => {
