@@ -12,6 +12,9 @@ export interface LeaseRecord {
   token: string;
   acquiredAt: string;
   expiresAt: string;
+  /** Local leases only: the holder's process and host, so a dead holder's lease is not waited out. */
+  pid?: number;
+  host?: string;
 }
 
 /** A fresh lease for `owner`, valid for `ttlMs` from `now`. */
@@ -38,7 +41,10 @@ export function decodeLease(bytes: Uint8Array): LeaseRecord | null {
     const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseRecord>;
     if (typeof value.owner !== 'string' || typeof value.token !== 'string' || typeof value.expiresAt !== 'string') return null;
     if (Number.isNaN(Date.parse(value.expiresAt))) return null;
-    return { owner: value.owner, token: value.token, acquiredAt: String(value.acquiredAt ?? ''), expiresAt: value.expiresAt };
+    const record: LeaseRecord = { owner: value.owner, token: value.token, acquiredAt: String(value.acquiredAt ?? ''), expiresAt: value.expiresAt };
+    if (Number.isSafeInteger(value.pid) && (value.pid as number) > 0) record.pid = value.pid as number;
+    if (typeof value.host === 'string') record.host = value.host;
+    return record;
   } catch {
     return null;
   }

@@ -7,6 +7,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FileLeaseStore } from '../../lambda/adapters/local/lease-file.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runChild } from './run-child.js';
 
 describe('FileLeaseStore', () => {
@@ -45,17 +47,47 @@ describe('FileLeaseStore', () => {
     expect(results.filter((lease) => lease !== null)).toHaveLength(1);
   });
 
-  it('lets exactly one of several processes in', async () => {
+  it('lets exactly one of several live processes in', async () => {
+    // Each worker stays alive (holding or not) until every worker has answered: a winner that
+    // exited would leave a lease with a dead holder, which the next acquirer rightly takes over.
     const worker = `
       import { FileLeaseStore } from './lambda/adapters/local/lease-file.js';
       const lease = await new FileLeaseStore({ dir: process.env.LEASE_DIR }).acquire('box', String(process.pid), 60_000);
       console.log(lease === null ? 'busy' : 'won');
+      process.stdin.resume();
+      await new Promise((done) => process.stdin.once('end', done));
     `;
 
-    const outputs = await Promise.all(Array.from({ length: 4 }, () => runChild(worker, { LEASE_DIR: dir() })));
+    const outputs = await runHeldChildren(4, worker, { LEASE_DIR: dir() });
 
-    expect(outputs.map((o) => o.trim()).filter((o) => o === 'won')).toHaveLength(1);
+    expect(outputs.filter((o) => o === 'won')).toHaveLength(1);
   }, 60_000);
+
+  it('takes over at once a lease whose holder process is gone (SIGKILLed CLI run)', async () => {
+    // Prepare: a child takes the lease and exits without releasing it, like a killed poll.
+    const worker = `
+      import { FileLeaseStore } from './lambda/adapters/local/lease-file.js';
+      const lease = await new FileLeaseStore({ dir: process.env.LEASE_DIR }).acquire('box', 'killed', 3_600_000);
+      console.log(lease === null ? 'busy' : 'won');
+    `;
+    expect((await runChild(worker, { LEASE_DIR: dir() })).trim()).toBe('won');
+
+    // Act
+    const lease = await new FileLeaseStore({ dir: dir() }).acquire('box', 'next', 30_000);
+
+    // Assess: no hour-long wait for a holder that no longer exists.
+    expect(lease?.owner).toBe('next');
+  }, 60_000);
+
+  it('keeps a live holder\'s lease on this host, whatever its pid', async () => {
+    const leases = new FileLeaseStore({ dir: dir(), clock });
+    await leases.acquire('box', 'parent', 30_000);
+    // Rewrite the holder as our parent process: alive, but not us.
+    const stored = JSON.parse(await readFile(leases.pathFor('box'), 'utf8')) as Record<string, unknown>;
+    await writeFile(leases.pathFor('box'), JSON.stringify({ ...stored, pid: process.ppid }));
+
+    expect(await leases.acquire('box', 'other', 30_000)).toBeNull();
+  });
 
   it('lets exactly one of many pollers take over an expired lease', async () => {
     const leases = new FileLeaseStore({ dir: dir(), clock });
@@ -90,3 +122,29 @@ describe('FileLeaseStore', () => {
     expect((await leases.acquire('box', 'b', 30_000))?.owner).toBe('b');
   });
 });
+
+/** Starts `count` workers; resolves with each one's first output line once all have answered, then lets them exit. */
+function runHeldChildren(count: number, source: string, env: Record<string, string>): Promise<string[]> {
+  const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const answers = children.map(
+    (child) =>
+      new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.once('exit', (code) => reject(new Error(`worker exited ${code} before answering`)));
+      }),
+  );
+  return Promise.all(answers).finally(() => {
+    for (const child of children) child.stdin.end();
+  });
+}

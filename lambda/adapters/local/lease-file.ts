@@ -5,8 +5,14 @@
  * expiry. Every read-decide-write (create, take over an expired lease, release) runs under a
  * lock file, so a takeover (temp + rename over the stale lease) can never race a fresh create
  * or a release, and release removes the file only if it still carries our token.
+ *
+ * The file also records the holder's pid and host: a CLI run that was SIGKILLed (or lost power)
+ * leaves its lease behind, and waiting out the whole TTL would make every cron run in between
+ * exit "busy". A lease whose holder is provably gone (same host, no such process) is taken over
+ * at once; a recycled pid only makes us wait for the expiry, the safe direction.
  */
 import { readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { Clock, Lease, LeaseStore } from '../../sync/ports.js';
@@ -61,7 +67,7 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   private async acquireLocked(path: string, owner: string, ttlMs: number): Promise<LeaseRecord | null> {
-    const record = newLeaseRecord(owner, this.clock.now(), ttlMs);
+    const record: LeaseRecord = { ...newLeaseRecord(owner, this.clock.now(), ttlMs), pid: process.pid, host: hostname() };
     try {
       await writeNewFileDurably(path, encodeLease(record));
       await fsyncDir(dirname(path));
@@ -70,7 +76,7 @@ export class FileLeaseStore implements LeaseStore {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const current = decodeLease(await readFile(path));
-    if (!isExpired(current, this.clock.now())) return null;
+    if (!isExpired(current, this.clock.now()) && !holderIsGone(current)) return null;
     await replaceFileDurably(path, encodeLease(record));
     return record;
   }
@@ -96,5 +102,17 @@ export class FileLeaseStore implements LeaseStore {
         throw toAdapterError('LEASE_FAILED', `releasing lease ${path}`, error);
       }
     });
+  }
+}
+
+/** True only when the lease was taken on this host by a process that no longer exists. */
+function holderIsGone(record: LeaseRecord | null): boolean {
+  if (record?.pid === undefined || record.host !== hostname() || record.pid === process.pid) return false;
+  try {
+    process.kill(record.pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process exists but is not ours to signal: alive.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
