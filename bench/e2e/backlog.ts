@@ -6,6 +6,9 @@ import { median } from '../report.js';
 import type { SeededCorpus } from './corpus.js';
 import { invokeInChild, type Invocation } from './invoke.js';
 
+/** Failed invocations in a row, with the backlog unchanged, after which a drain gives up. */
+const STALL_INVOCATIONS = 5;
+
 /** A drain's settings. */
 export interface DrainSettings {
   mailboxId: string;
@@ -82,6 +85,13 @@ export async function drain(settings: DrainSettings, corpus: SeededCorpus): Prom
     );
     if (row.status === 'ok' && row.backlog === 0) {
       f.drained = true;
+      break;
+    }
+    // A drain that stopped making progress (e.g. every poll failing at the same checkpoint) is
+    // reported as not drained rather than retried until maxInvocations.
+    const recent = f.perInvocation.slice(-STALL_INVOCATIONS);
+    if (recent.length === STALL_INVOCATIONS && recent.every((r) => r.status !== 'ok' && r.backlog === row.backlog)) {
+      settings.log(`    no progress in ${STALL_INVOCATIONS} invocations: stopping the drain`);
       break;
     }
   }

@@ -85,7 +85,8 @@ export async function runIdle(c: IdleContenders): Promise<IdleFigures> {
     figures.mpop.peakRssKb = Math.max(figures.mpop.peakRssKb, run.peakRssKb);
   };
   try {
-    // One untimed warm-up of the in-process handler is the cold container: keep its counts.
+    // reps + 1 rounds: the first is the cold one (its handler call is the container's first,
+    // whose requests are kept as coldRequests) and is left out of the medians below.
     const order = [handlerOnce, cliOnce, mpopOnce];
     for (let rep = 0; rep < c.reps + 1; rep += 1) {
       for (let k = 0; k < order.length; k += 1) await (order[(rep + k) % order.length] as () => Promise<void>)();
