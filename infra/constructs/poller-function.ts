@@ -4,8 +4,12 @@
  * with retention, its own role (no managed policies: logs only on its own log group), and an
  * async-invoke config that never lets a failing mailbox stack up invocations.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -53,7 +57,15 @@ export interface PollerFunctionProps {
   readonly handler?: string;
   /** @default DEFAULT_HANDLER_ENTRY */
   readonly entry?: string;
+  /**
+   * Files added at the root of the bundle (name -> content), i.e. under /var/task at run time.
+   * Not with `code`: a prebuilt bundle cannot be changed. @default none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
+
+/** A bundled file name: one plain path segment (it goes into a shell command and under /var/task). */
+const BUNDLED_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The poller Lambda function with log group, role and async-invoke settings preset. */
 export class PollerFunction extends Construct {
@@ -112,6 +124,12 @@ export class PollerFunction extends Construct {
       );
     }
 
+    const bundledFiles = Object.entries(props.bundledFiles ?? {});
+    if (bundledFiles.length > 0 && props.code) {
+      throw new Error('PollerFunction: bundledFiles cannot be added to prebuilt code; give one or the other');
+    }
+    const copies = bundledFiles.map(([name, content]) => ({ name, source: stageBundledFile(this, name, content) }));
+
     const runtime = lambda.Runtime.NODEJS_24_X;
     this.function = new NodejsFunction(this, 'Function', {
       description: 'pop3-ingest: polls one POP3 mailbox per scheduled invocation',
@@ -151,9 +169,47 @@ export class PollerFunction extends Construct {
         target: 'node24',
         // Entry point is TypeScript with NodeNext `.js` specifiers; esbuild resolves them.
         tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)),
+        ...(copies.length === 0
+          ? {}
+          : {
+              // Runs after esbuild, in the output folder that becomes the asset: the copied files
+              // are part of the output hash, so a change to them redeploys the function. The source
+              // is a host path: this assumes local bundling (esbuild is a devDependency); a Docker
+              // fallback would fail loudly at the copy, never ship a bundle without the files.
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => copies.map((c) => copyCommand(c.source, join(outputDir, c.name))),
+              },
+            }),
       },
     });
   }
+}
+
+/**
+ * Writes a bundled file's content where the afterBundling hook can copy it from: the cloud
+ * assembly folder (cdk.out), named by content hash, so each synth of the same content reuses it
+ * and a different content gives a different bundling command (never a stale bundling cache).
+ */
+function stageBundledFile(scope: Construct, name: string, content: string): string {
+  if (!BUNDLED_FILE_NAME.test(name)) {
+    throw new Error(`PollerFunction: bundled file name ${JSON.stringify(name)} must be one plain file name ([A-Za-z0-9._-])`);
+  }
+  const hash = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 20);
+  const dir = join(Stage.of(scope)?.assetOutdir ?? tmpdir(), 'pop3-ingest-bundled-files', hash);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** A copy that needs no tools beyond the shell NodejsFunction runs hooks in (bash -c; cmd /c on Windows). */
+function copyCommand(source: string, target: string): string {
+  if (platform() === 'win32') return `copy /Y "${source}" "${target}"`;
+  // Single quotes: nothing inside is expanded; an embedded ' is closed, escaped and reopened.
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  return `cp ${quote(source)} ${quote(target)}`;
 }
 
 /** The default timeout: 80% of the period (the next poll must not find this one running), 30 s to 15 min. */

@@ -31,6 +31,11 @@ import { PollerMonitoring, POLLER_METRICS } from './poller-monitoring.js';
 /** Lambda's limit for all environment variables of a function together (bytes). */
 const LAMBDA_ENV_LIMIT = 4096;
 
+/** The configuration file the stack writes into the function bundle. */
+export const BUNDLED_CONFIG_NAME = 'pop3-ingest.config.json';
+/** Where the function finds it: Lambda unpacks the bundle into /var/task (LAMBDA_TASK_ROOT). */
+export const BUNDLED_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_NAME}`;
+
 /** Retry settings for the two hops a scheduled poll takes. */
 export interface Pop3PollerRetryProps {
   /** Scheduler -> Lambda delivery retries (0-185; kept small). @default 2 */
@@ -83,7 +88,12 @@ export interface Pop3PollerProps {
   readonly dashboard?: boolean;
   /** POWERTOOLS_SERVICE_NAME, also the metrics' `service` dimension. @default 'pop3-ingest' */
   readonly serviceName?: string;
-  /** Prebuilt function code (tests, or a bundle built elsewhere). @default esbuild bundle of lambda/handler */
+  /**
+   * Prebuilt function code (tests, or a bundle built elsewhere). The configuration cannot be added
+   * to it, so it travels inline in POP3_INGEST_CONFIG and must fit Lambda's 4 KB environment
+   * (about 18 mailboxes like docs/deploy.md's example). @default esbuild bundle of lambda/handler, with the configuration
+   * inside as pop3-ingest.config.json (no size limit)
+   */
   readonly code?: lambda.Code;
   /** @default true */
   readonly schedulesEnabled?: boolean;
@@ -107,6 +117,11 @@ export class Pop3Poller extends Construct {
   readonly deployConfig: DeployConfig;
   /** The fixed egress network, when fixedEgressIp is set. */
   readonly egress?: EgressNetwork;
+  /**
+   * The JSON written into the bundle as BUNDLED_CONFIG_NAME (bucket and bus come from the
+   * environment); undefined with prebuilt `code`, which gets the config inline instead.
+   */
+  readonly bundledConfig?: string;
 
   constructor(scope: Construct, id: string, props: Pop3PollerProps) {
     super(scope, id);
@@ -171,13 +186,28 @@ export class Pop3Poller extends Construct {
     }
 
     // ---- function ---------------------------------------------------------------------------
-    const environment = {
-      POP3_INGEST_CONFIG: lambdaConfigJson(this, deployConfig, this.bucket.bucketName, busRef),
+    // The config ships inside the bundle: Lambda's 4 KB environment held only ~18 mailboxes.
+    // The bucket and bus are deploy-time values (tokens), so they cannot be written into the
+    // file at synth time: they travel as two short variables the handler lays over the file.
+    // Prebuilt code cannot take the file, so it keeps the whole config inline (4 KB limit).
+    const powertools = {
       POWERTOOLS_SERVICE_NAME: serviceName,
       POWERTOOLS_METRICS_NAMESPACE: POLLER_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    checkEnvironmentSize(deployConfig, environment);
+    let environment: Record<string, string>;
+    if (props.code) {
+      environment = { POP3_INGEST_CONFIG: lambdaConfigJson(this, deployConfig, this.bucket.bucketName, busRef), ...powertools };
+    } else {
+      this.bundledConfig = bundledConfigJson(this, deployConfig);
+      environment = {
+        POP3_INGEST_CONFIG_FILE: BUNDLED_CONFIG_PATH,
+        POP3_INGEST_BUCKET: this.bucket.bucketName,
+        POP3_INGEST_EVENT_BUS: busRef,
+        ...powertools,
+      };
+    }
+    checkEnvironmentSize(deployConfig, environment, props.code !== undefined);
     const poller = new PollerFunction(this, 'Poller', {
       timeout,
       environment,
@@ -189,6 +219,7 @@ export class Pop3Poller extends Construct {
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       ...(vpc ? { vpc, ...(vpcSubnets ? { vpcSubnets } : {}) } : {}),
       ...(props.code ? { code: props.code } : {}),
+      ...(this.bundledConfig === undefined ? {} : { bundledFiles: { [BUNDLED_CONFIG_NAME]: this.bundledConfig } }),
     });
     this.function = poller.function;
     this.grantRuntimeAccess(poller.role, deployConfig, bucketKey, props.secretsEncryptionKeys ?? []);
@@ -347,19 +378,43 @@ function lambdaConfigJson(scope: Construct, deployConfig: DeployConfig, bucketNa
   return Stack.of(scope).toJsonString({ ...rest, storage: { ...storage, bucket: bucketName }, events: { ...eventsSection, busName: busRef } });
 }
 
-/** Fails synth (instead of the deployment) when the config will not fit Lambda's 4 KB environment. */
-function checkEnvironmentSize(deployConfig: DeployConfig, environment: Record<string, string>): void {
-  // Tokens resolve at deploy time; count them at their largest: a 63-char bucket, a 256-char bus ARN.
+/**
+ * The configuration written into the bundle: the file as written, without the bucket and bus
+ * (POP3_INGEST_BUCKET / POP3_INGEST_EVENT_BUS carry the resolved ones). It must be plain JSON:
+ * the file is written at synth time, when a CDK token would still be a placeholder.
+ */
+function bundledConfigJson(scope: Construct, deployConfig: DeployConfig): string {
+  const { $schema: _schema, storage, events: eventsSection, ...rest } = deployConfig.raw;
+  const { bucket: _bucket, ...storageRest } = isRecord(storage) ? storage : {};
+  const { busName: _busName, ...eventsRest } = isRecord(eventsSection) ? eventsSection : {};
+  const file = { ...rest, storage: storageRest, events: eventsRest };
+  if (JSON.stringify(Stack.of(scope).resolve(file)) !== JSON.stringify(file)) {
+    throw new Error(`Pop3Poller: the configuration in ${deployConfig.source} holds a CDK token; it is written into the function bundle at synth time, so it must be plain JSON`);
+  }
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Largest deploy-time values (bytes): a bucket name, an event bus ARN (name up to 256). */
+const TOKEN_WORST_CASE: Readonly<Record<string, number>> = { POP3_INGEST_BUCKET: 63, POP3_INGEST_EVENT_BUS: 320 };
+
+/** Fails synth (instead of the deployment) when the environment will not fit Lambda's 4 KB. */
+function checkEnvironmentSize(deployConfig: DeployConfig, environment: Record<string, string>, prebuiltCode: boolean): void {
+  // Tokens resolve at deploy time; count them at their largest. The inline config holds both a
+  // bucket and a bus reference (plus JSON quoting slack).
   let size = 0;
   for (const [key, value] of Object.entries(environment)) {
-    const resolved = Token.isUnresolved(value) ? JSON.stringify(deployConfig.raw).length + 63 + 256 + 64 : value.length;
-    size += key.length + resolved;
+    const worst = TOKEN_WORST_CASE[key] ?? JSON.stringify(deployConfig.raw).length + 63 + 320 + 64;
+    size += key.length + (Token.isUnresolved(value) ? worst : value.length);
   }
   if (size > LAMBDA_ENV_LIMIT) {
-    throw new Error(
-      `Pop3Poller: the configuration in ${deployConfig.source} needs about ${size} bytes of Lambda environment, over the ${LAMBDA_ENV_LIMIT}-byte limit. ` +
-        'Split the mailboxes over several Pop3Poller constructs, or shorten the config (inline tls.ca bundles are the usual culprit).',
-    );
+    const fix = prebuiltCode
+      ? 'With prebuilt `code` the configuration travels inline in POP3_INGEST_CONFIG: leave `code` unset so the stack bundles the handler with the configuration inside, split the mailboxes over several Pop3Poller constructs, or shorten the config (inline tls.ca bundles are the usual culprit).'
+      : 'Shorten the values (service name, bus name).';
+    throw new Error(`Pop3Poller: the configuration in ${deployConfig.source} needs about ${size} bytes of Lambda environment, over the ${LAMBDA_ENV_LIMIT}-byte limit. ${fix}`);
   }
 }
 

@@ -4,8 +4,12 @@
  * the logger, and the configuration parsed on first use.
  *
  * Configuration (documented in the README):
- * - POP3_INGEST_CONFIG: the configuration as a JSON string (what the CDK construct sets), or
- * - POP3_INGEST_CONFIG_FILE: a path to a JSON file inside the bundle (read once per container).
+ * - POP3_INGEST_CONFIG: the configuration as a JSON string (wins over the file), or
+ * - POP3_INGEST_CONFIG_FILE: a path to a JSON file inside the bundle (read once per container;
+ *   the CDK construct ships it as /var/task/pop3-ingest.config.json).
+ * - POP3_INGEST_BUCKET, POP3_INGEST_EVENT_BUS: when set, replace storage.bucket and events.busName
+ *   of either source (the construct's bucket and bus are only known at deploy time, after the
+ *   bundled file is written).
  * - POP3_INGEST_CONCURRENCY: mailboxes polled at once for `{ "mailboxId": "*" }` (default 4).
  * - POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE (default Pop3Ingest), POWERTOOLS_LOG_LEVEL.
  * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL: an S3-compatible endpoint (path-style addressing).
@@ -97,6 +101,21 @@ function configLoader(env: NodeJS.ProcessEnv): () => Config {
 }
 
 function loadConfig(env: NodeJS.ProcessEnv): Config {
+  return withDeployedResources(loadConfigSource(env), env);
+}
+
+/** Applies POP3_INGEST_BUCKET / POP3_INGEST_EVENT_BUS (set by the stack from resolved resources). */
+function withDeployedResources(config: Config, env: NodeJS.ProcessEnv): Config {
+  const bucket = env.POP3_INGEST_BUCKET?.trim();
+  const busName = env.POP3_INGEST_EVENT_BUS?.trim();
+  return {
+    ...config,
+    storage: bucket ? { ...config.storage, bucket } : config.storage,
+    events: busName ? { ...config.events, busName } : config.events,
+  };
+}
+
+function loadConfigSource(env: NodeJS.ProcessEnv): Config {
   const inline = env.POP3_INGEST_CONFIG;
   if (inline !== undefined && inline.trim() !== '') {
     let raw: unknown;

@@ -29,7 +29,7 @@ describe('function bundle', () => {
     const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
     expect(assets).toHaveLength(1);
     const dir = join(outdir, assets[0] ?? '');
-    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'pop3-ingest.config.json']);
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code.startsWith("import { createRequire as __pop3CreateRequire } from 'node:module'; const require = __pop3CreateRequire(import.meta.url);")).toBe(true);
     // The AWS SDK is bundled, not imported from the runtime's copy.
@@ -38,15 +38,57 @@ describe('function bundle', () => {
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(existsSync(join(outdir, 'Pop3Ingest.template.json'))).toBe(true);
 
-    // The bundle loads as ESM in a bare Node (no node_modules next to it), the way Lambda loads it.
-    const config = { ...sampleConfig(), storage: { prefix: 'mail/', bucket: 'bundle-test' }, events: { busName: 'bundle-test' } };
-    const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./index.mjs'); process.stdout.write(typeof m.handler);"], {
+    // The configuration rides in the bundle (the copy hook ran), not in the 4 KB environment.
+    const template = JSON.parse(readFileSync(join(outdir, 'Pop3Ingest.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.POP3_INGEST_CONFIG_FILE).toBe('/var/task/pop3-ingest.config.json');
+    expect(variables.POP3_INGEST_CONFIG).toBeUndefined();
+
+    // The bundle loads as ESM in a bare Node (no node_modules next to it), the way Lambda loads it,
+    // and reads the shipped file (the local path stands in for /var/task): an unknown mailbox id
+    // is answered with the ids the file configures.
+    const probe = `
+      const { handler } = await import('./index.mjs');
+      const context = { functionName: 'f', awsRequestId: 'r-1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:f',
+        memoryLimitInMB: '128', getRemainingTimeInMillis: () => 30000 };
+      const result = await handler({ mailboxId: 'nope' }, context);
+      process.stdout.write('\\nRESULT ' + typeof handler + ' ' + JSON.stringify(result) + '\\n');`;
+    const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', POP3_INGEST_CONFIG: JSON.stringify(config), AWS_REGION: 'us-east-1', NODE_OPTIONS: '--enable-source-maps' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        POP3_INGEST_CONFIG_FILE: join(dir, 'pop3-ingest.config.json'),
+        POP3_INGEST_BUCKET: 'bundle-test',
+        POP3_INGEST_EVENT_BUS: 'bundle-test',
+        AWS_REGION: 'us-east-1',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(loaded.stderr).not.toMatch(/ReferenceError|require is not defined|ERR_MODULE_NOT_FOUND/);
-    expect(loaded.stdout).toBe('function');
+    const line = loaded.stdout.split('\n').find((l) => l.startsWith('RESULT function '));
+    expect(JSON.parse(line?.slice('RESULT function '.length) ?? 'null')).toMatchObject({
+      error: { code: 'MAILBOX_UNKNOWN', message: expect.stringContaining('configured: support, invoices') as string },
+    });
+  });
+
+  it('gives each poller of one app its own config (no stale bundling cache between two configs)', { timeout: 120_000 }, () => {
+    // Prepare: a fleet split over two stacks in one app shares cdk.out and the bundling cache.
+    const otherOut = join(outdir, 'split');
+    const app = new App({ outdir: otherOut });
+    const [first] = sampleConfig().mailboxes as unknown[];
+    new Pop3IngestStack(app, 'Both', { deployConfig: validateDeployConfig(sampleConfig(), 'two mailboxes') });
+    new Pop3IngestStack(app, 'One', { deployConfig: validateDeployConfig({ ...sampleConfig(), mailboxes: [first] }, 'one mailbox') });
+
+    // Act
+    app.synth();
+
+    // Assess: two code hashes (so a config change redeploys), each bundle with its own config.
+    const assets = readdirSync(otherOut).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(2);
+    const shipped = assets.map((a) => (JSON.parse(readFileSync(join(otherOut, a, 'pop3-ingest.config.json'), 'utf8')) as { mailboxes: { id: string }[] }).mailboxes.map((m) => m.id).join(','));
+    expect(shipped.sort()).toEqual(['support', 'support,invoices']);
   });
 });

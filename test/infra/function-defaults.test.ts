@@ -39,7 +39,7 @@ describe('poller function: house defaults', () => {
     expect(theFunction(synthVariant().template).MemorySize).toBe(1024);
   });
 
-  it('passes the config as written, plus the bucket and bus, which the handler parses to the same result', () => {
+  it('passes prebuilt code the config inline as written, plus the bucket and bus, which the handler parses to the same result', () => {
     const { template, stack } = synthDefault();
     const env = (theFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.POWERTOOLS_SERVICE_NAME).toBe('pop3-ingest');
@@ -70,7 +70,7 @@ describe('poller function: house defaults', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Runtime: 'nodejs24.x',
-      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', POP3_INGEST_CONFIG_FILE: '/var/task/pop3-ingest.config.json' }) },
     });
   });
 });

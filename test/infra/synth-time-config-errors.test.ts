@@ -60,7 +60,7 @@ describe('config validated at synth time', () => {
     expect(error.message).toContain(file);
   });
 
-  it('refuses a config too large for the 4 KB Lambda environment, before deploying', () => {
+  it('refuses a config too large for the 4 KB Lambda environment when it must travel inline (prebuilt code), before deploying', () => {
     const config = sampleConfig();
     const template = (config.mailboxes as Record<string, unknown>[])[0] ?? {};
     const many = Array.from({ length: 30 }, (_, i) => ({ ...template, id: `box-${i}` }));

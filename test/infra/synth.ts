@@ -51,9 +51,17 @@ export interface Synthesized {
 /** Props for the poller under test, or a function building them in the test stack (for imported resources). */
 export type PropsOrBuilder = Partial<Pop3PollerProps> | ((stack: Stack) => Partial<Pop3PollerProps>);
 
+/** Options of synthPoller. */
+export interface SynthOptions {
+  /** The real NodejsFunction (bundling still skipped) instead of inline code. */
+  realFunctionCode?: boolean;
+  /** Extra app context (e.g. a stack resource limit). */
+  context?: Record<string, unknown>;
+}
+
 /** Builds a stack holding one Pop3Poller with inline code (no bundling) and returns its template. */
-export function synthPoller(props: PropsOrBuilder = {}, options: { realFunctionCode?: boolean } = {}): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+export function synthPoller(props: PropsOrBuilder = {}, options: SynthOptions = {}): Synthesized {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...options.context } });
   const stack = new Stack(app, 'Test');
   const poller = new Pop3Poller(stack, 'Poller', {
     config: sampleConfig(),
