@@ -15,6 +15,7 @@ export class StateKeeper {
   /** Number of successful saves in this poll (for tests and metrics). */
   saves = 0;
   private version: StateVersion | null = null;
+  private readonly loadedAt: StateVersion | null;
   private dirty = false;
   private broken: unknown;
   private recordsSinceSave = 0;
@@ -28,6 +29,7 @@ export class StateKeeper {
   ) {
     this.state = state;
     this.version = version;
+    this.loadedAt = version;
     this.lastSaveAt = clock.now().getTime();
   }
 
@@ -44,12 +46,15 @@ export class StateKeeper {
     this.recordsSinceSave += records;
   }
 
-  /** Saves when enough was recorded or enough time passed since the last save (SYNC_LIMITS). */
+  /** Saves when enough was recorded or enough time passed since the last save (checkpointDue). */
   async checkpoint(): Promise<void> {
-    const due =
-      this.recordsSinceSave >= SYNC_LIMITS.checkpointEveryMessages ||
-      this.clock.now().getTime() - this.lastSaveAt >= SYNC_LIMITS.checkpointEveryMs;
+    const due = checkpointDue(this.state.entries.size, this.recordsSinceSave, this.clock.now().getTime() - this.lastSaveAt);
     if (due) await this.save();
+  }
+
+  /** The CAS version this state was loaded at (null: no document yet). Unchanged by saves. */
+  get loadedVersion(): StateVersion | null {
+    return this.loadedAt;
   }
 
   /** True when there is something to save. */
@@ -74,4 +79,16 @@ export class StateKeeper {
       throw error;
     }
   }
+}
+
+/**
+ * True when a checkpoint is due: `records` recorded unsaved of `entries` UIDs in the state, `elapsedMs`
+ * since the last save. The threshold grows with the state (SYNC_LIMITS.checkpointGrowthShare) so
+ * the octets written over a whole import stay linear in its size; the time interval grows with
+ * it, so timer-driven saves write at most about 20 KB/s whatever the size.
+ */
+export function checkpointDue(entries: number, records: number, elapsedMs: number): boolean {
+  const threshold = Math.max(SYNC_LIMITS.checkpointEveryMessages, Math.ceil(SYNC_LIMITS.checkpointGrowthShare * entries));
+  const intervalMs = (SYNC_LIMITS.checkpointEveryMs * threshold) / SYNC_LIMITS.checkpointEveryMessages;
+  return records >= threshold || elapsedMs >= intervalMs;
 }

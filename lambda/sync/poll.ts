@@ -1,9 +1,12 @@
 /**
  * pollMailbox: one poll of one mailbox, end to end, over the ports only.
  *
- * lease -> seen-state -> open -> UIDL+LIST -> plan (pure) -> circuit breaker -> republish
- * pending events -> fetch/store/publish/record (checkpointed) -> DELE (acknowledged only) ->
- * QUIT -> record deletions -> release lease -> "Mailbox Polled".
+ * seen-state -> open -> UIDL+LIST -> plan (pure). Nothing to fetch, republish, delete or prune:
+ * QUIT, done, without the lease and without a write (an idle poll). Otherwise: lease -> reload
+ * the seen-state and re-plan (another poller may have progressed; if it did, QUIT and list
+ * again under the lease) -> circuit breaker -> republish pending events -> fetch/store/publish/
+ * record (checkpointed) -> DELE (acknowledged only) -> QUIT -> record deletions -> release
+ * lease -> "Mailbox Polled". Everything that writes runs under the lease.
  * The argument for why no crash point loses or duplicates mail: docs/delivery-guarantees.md.
  */
 import { randomUUID } from 'node:crypto';
@@ -14,9 +17,9 @@ import { compileFilter } from './filter.js';
 import { Ingestor } from './ingest.js';
 import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
-import { planPoll, policyWarnings, selectDeletes } from './plan.js';
-import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent } from './ports.js';
-import { pruneState } from './state.js';
+import { planPoll, policyWarnings, selectDeletes, type Plan } from './plan.js';
+import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
+import { pruneState, type SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollOptions, PollSummary } from './types.js';
 
@@ -32,19 +35,11 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   const logger = deps.logger ?? silentLogger;
   const started = clock.now();
   const summary = newSummary(policy.id, started);
-  let lease: Lease | null = null;
   try {
     validatePolicy(policy);
-    const owner = options.owner ?? `poll-${randomUUID()}`;
-    lease = await deps.lease.acquire(policy.id, owner, leaseTtl(options, started));
-    if (!lease) throw new SyncError('SYNC_LEASE_HELD', `Mailbox ${policy.id} is being polled by another poller (lease held)`);
     await runPoll(policy, deps, options, clock, logger, summary);
   } catch (error) {
     fail(summary, error);
-  } finally {
-    if (lease) {
-      await lease.release().catch((error: unknown) => logger.warn('lease release failed', { mailboxId: policy.id, error: errorInfo(error) }));
-    }
   }
   summary.durationMs = Math.max(0, clock.now().getTime() - started.getTime());
   summary.warnings = capWarnings(summary.warnings);
@@ -54,7 +49,21 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   return summary;
 }
 
-/** Everything between acquiring and releasing the lease. Throws; pollMailbox turns it into the summary. */
+/** An open session and a once-only way to end it (QUIT, or drop without QUIT). */
+interface SessionHandle {
+  session: MailboxSession;
+  end(how: 'quit' | 'abort', reason?: unknown): Promise<void>;
+}
+
+/** What one session shows: the listing and the plan made from it against a seen-state. */
+interface Survey {
+  handle: SessionHandle;
+  messages: ListedMessage[];
+  rejected: RejectedListing[];
+  plan: Plan;
+}
+
+/** The poll proper. Throws; pollMailbox turns it into the summary. */
 async function runPoll(
   policy: MailboxPolicy,
   deps: PollDependencies,
@@ -65,91 +74,178 @@ async function runPoll(
 ): Promise<void> {
   const filter = policy.filter ? compileFilter(policy.filter) : undefined;
   // State before the session: a corrupt document must not cost a login and a maildrop lock.
-  const keeper = await StateKeeper.load(deps.state, clock, policy.id);
-  const session = await deps.source.open(options.signal);
-  let sessionOpen = true;
-  const endSession = async (how: 'quit' | 'abort', reason?: unknown): Promise<void> => {
-    if (!sessionOpen) return;
-    sessionOpen = false;
-    if (how === 'abort') return session.abort(reason);
-    try {
-      await session.quit();
-    } catch (error) {
-      session.abort(error);
-      throw error;
-    }
-  };
+  const seen = await StateKeeper.load(deps.state, clock, policy.id);
+  let survey = await surveyMailbox(policy, deps, options, seen.state);
+  report(policy, survey, logger, summary);
+  let lease: Lease | null = null;
   try {
-    for (const warning of policyWarnings(policy, session.capabilities)) {
-      summary.warnings.push(warning);
-      logger.warn(warning, { mailboxId: policy.id });
-    }
-    const { messages, rejected } = await session.listMessages();
-    summary.serverMessages = messages.length + rejected.length;
-    for (const r of rejected) {
-      summary.warnings.push(`UIDL entry of message ${r.msg} rejected (${r.reason}): ${boundText(r.uidEscaped, 100)}; left on the server untouched`);
-    }
-    const plan = planPoll(policy, messages, keeper.state);
-    summary.newMessages = plan.newMessages;
-    summary.backlog = plan.newMessages;
-    if (plan.circuit.open) {
-      if (!policy.acceptNewEpoch) {
-        await endSession('quit').catch(() => undefined);
-        await publishBestEffort(deps, logger, summary, [circuitEvent(policy.id, keeper.state.epoch, plan.circuit.stats, clock.now())]);
-        throw circuitError(policy.id, plan.circuit.stats);
-      }
-      keeper.state.epoch += 1;
-      keeper.state.epochSince = clock.now().toISOString();
-      keeper.markDirty();
-      summary.warnings.push(`UID epoch change accepted (acceptNewEpoch): now epoch ${keeper.state.epoch}; remove acceptNewEpoch from the configuration`);
-    }
-    if (pruneState(keeper.state, new Set(messages.map((m) => m.uid))) > 0) keeper.markDirty();
-
-    const deadline = options.deadline?.getTime();
-    const shouldStop = (): boolean => options.signal?.aborted === true || (deadline !== undefined && clock.now().getTime() >= deadline);
-    const ingestor = new Ingestor({
-      policy, session, store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, shouldStop,
-      ...(filter ? { filter } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    let failure: unknown;
-    try {
-      await ingestor.republishPending();
-      await ingestor.ingest(plan.work);
-    } catch (error) {
-      failure = error;
-    }
-    summary.backlog = plan.backlog + (plan.work.length - ingestor.processed);
-    // Record what succeeded even after a failure: stored-and-acknowledged must not be re-fetched.
-    try {
-      await ingestor.flush();
-      await keeper.save();
-    } catch (error) {
-      failure ??= error;
-    }
-    if (failure === undefined && options.signal?.aborted) {
-      failure = new SyncError('SYNC_ABORTED', 'Poll aborted by the caller after recording finished messages');
-    }
-    if (ingestor.unacknowledged > 0) {
-      summary.warnings.push(`${ingestor.unacknowledged} event(s) not acknowledged: recorded, republished next poll with the same id`);
-    }
-    if (failure !== undefined) {
-      // No QUIT: RFC 1939 section 6, without QUIT the server never enters UPDATE, so nothing
-      // (not even an EXPIRE 0 removal of what we retrieved) is committed.
-      await endSession('abort', failure);
-      throw failure;
-    }
-    if (session.capabilities.expire === 0 && ingestor.unsafeRetrieved > 0) {
-      // EXPIRE 0 (RFC 2449 section 6.7): QUIT would remove retrieved messages whose event is not acknowledged.
-      summary.warnings.push('EXPIRE 0 and unacknowledged events: session dropped without QUIT so the server keeps the messages');
-      await endSession('abort');
+    if (isIdle(policy, survey, seen.state, clock.now())) {
+      // Nothing to write: no lease (an S3 lease costs two writes), no save, no event but the summary.
+      await survey.handle.end('quit');
       return;
     }
-    await deleteAndQuit(policy, session, keeper, messages, clock, logger, summary, endSession);
+    const owner = options.owner ?? `poll-${randomUUID()}`;
+    lease = await deps.lease.acquire(policy.id, owner, leaseTtl(options, clock.now()));
+    if (!lease) {
+      // Nothing was retrieved or marked in this session: QUIT commits nothing (RFC 1939 section 6).
+      await survey.handle.end('quit').catch(() => undefined);
+      throw new SyncError('SYNC_LEASE_HELD', `Mailbox ${policy.id} is being polled by another poller (lease held)`);
+    }
+    // Another poller may have written between our load and our lease: work from what is durable now.
+    const keeper = await StateKeeper.load(deps.state, clock, policy.id);
+    if (keeper.loadedVersion !== seen.loadedVersion) {
+      // Our session's listing predates that progress (UIDs it pruned or deleted would look new,
+      // UIDs it added would look gone): QUIT (nothing done yet) and list again under the lease.
+      await survey.handle.end('quit');
+      survey = await surveyMailbox(policy, deps, options, keeper.state);
+      report(policy, survey, logger, summary);
+    } else {
+      survey.plan = planPoll(policy, survey.messages, keeper.state);
+    }
+    await ingestAndDelete(policy, deps, options, clock, logger, summary, keeper, survey, filter);
   } catch (error) {
-    await endSession('abort', error);
+    await survey.handle.end('abort', error);
+    throw error;
+  } finally {
+    if (lease) {
+      await lease.release().catch((error: unknown) => logger.warn('lease release failed', { mailboxId: policy.id, error: errorInfo(error) }));
+    }
+  }
+}
+
+/** Opens a session, lists, and plans against `state`. Drops the session if listing fails. */
+async function surveyMailbox(policy: MailboxPolicy, deps: PollDependencies, options: PollOptions, state: SeenState): Promise<Survey> {
+  const handle = sessionHandle(await deps.source.open(options.signal));
+  try {
+    const { messages, rejected } = await handle.session.listMessages();
+    return { handle, messages, rejected, plan: planPoll(policy, messages, state) };
+  } catch (error) {
+    await handle.end('abort', error);
     throw error;
   }
+}
+
+function sessionHandle(session: MailboxSession): SessionHandle {
+  let open = true;
+  return {
+    session,
+    async end(how, reason) {
+      if (!open) return;
+      open = false;
+      if (how === 'abort') return session.abort(reason);
+      try {
+        await session.quit();
+      } catch (error) {
+        session.abort(error);
+        throw error;
+      }
+    },
+  };
+}
+
+/** What the summary says about the listing (replaces what an earlier survey of this poll said). */
+function report(policy: MailboxPolicy, survey: Survey, logger: Logger, summary: PollSummary): void {
+  summary.warnings = [];
+  for (const warning of policyWarnings(policy, survey.handle.session.capabilities)) {
+    summary.warnings.push(warning);
+    logger.warn(warning, { mailboxId: policy.id });
+  }
+  summary.serverMessages = survey.messages.length + survey.rejected.length;
+  for (const r of survey.rejected) {
+    summary.warnings.push(`UIDL entry of message ${r.msg} rejected (${r.reason}): ${boundText(r.uidEscaped, 100)}; left on the server untouched`);
+  }
+  summary.newMessages = survey.plan.newMessages;
+  summary.backlog = survey.plan.newMessages;
+}
+
+/**
+ * True when this poll would write nothing: nothing to fetch, no event owed, nothing to delete,
+ * nothing to prune, and the breaker closed. Pruning counts as work: an entry left for a UID
+ * that is gone would count as "known gone" for the breaker at the next poll with new mail, so
+ * a client deleting most of a kept mailbox, then a burst of new mail, would trip it falsely.
+ * An open breaker counts as work too: it is only believed on a state re-read under the lease
+ * (without the lease, another poller's deleteSent records may not be in the state we read).
+ */
+function isIdle(policy: MailboxPolicy, survey: Survey, state: SeenState, now: Date): boolean {
+  if (survey.plan.work.length > 0 || survey.plan.circuit.open) return false;
+  const listed = new Set(survey.messages.map((m) => m.uid));
+  for (const [uid, entry] of state.entries) {
+    if (entry.status === 'unpublished' || !listed.has(uid)) return false;
+  }
+  return selectDeletes(policy, survey.messages, state, now).length === 0;
+}
+
+/** Under the lease: breaker, republish, ingest, record, DELE, QUIT. */
+async function ingestAndDelete(
+  policy: MailboxPolicy,
+  deps: PollDependencies,
+  options: PollOptions,
+  clock: Clock,
+  logger: Logger,
+  summary: PollSummary,
+  keeper: StateKeeper,
+  survey: Survey,
+  filter: ReturnType<typeof compileFilter> | undefined,
+): Promise<void> {
+  const { handle, messages, plan } = survey;
+  const { session } = handle;
+  const endSession = handle.end;
+  summary.newMessages = plan.newMessages;
+  summary.backlog = plan.newMessages;
+  if (plan.circuit.open) {
+    if (!policy.acceptNewEpoch) {
+      await endSession('quit').catch(() => undefined);
+      await publishBestEffort(deps, logger, summary, [circuitEvent(policy.id, keeper.state.epoch, plan.circuit.stats, clock.now())]);
+      throw circuitError(policy.id, plan.circuit.stats);
+    }
+    keeper.state.epoch += 1;
+    keeper.state.epochSince = clock.now().toISOString();
+    keeper.markDirty();
+    summary.warnings.push(`UID epoch change accepted (acceptNewEpoch): now epoch ${keeper.state.epoch}; remove acceptNewEpoch from the configuration`);
+  }
+  if (pruneState(keeper.state, new Set(messages.map((m) => m.uid))) > 0) keeper.markDirty();
+
+  const deadline = options.deadline?.getTime();
+  const shouldStop = (): boolean => options.signal?.aborted === true || (deadline !== undefined && clock.now().getTime() >= deadline);
+  const ingestor = new Ingestor({
+    policy, session, store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, shouldStop,
+    ...(filter ? { filter } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  let failure: unknown;
+  try {
+    await ingestor.republishPending();
+    await ingestor.ingest(plan.work);
+  } catch (error) {
+    failure = error;
+  }
+  summary.backlog = plan.backlog + (plan.work.length - ingestor.processed);
+  // Record what succeeded even after a failure: stored-and-acknowledged must not be re-fetched.
+  try {
+    await ingestor.flush();
+    await keeper.save();
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure === undefined && options.signal?.aborted) {
+    failure = new SyncError('SYNC_ABORTED', 'Poll aborted by the caller after recording finished messages');
+  }
+  if (ingestor.unacknowledged > 0) {
+    summary.warnings.push(`${ingestor.unacknowledged} event(s) not acknowledged: recorded, republished next poll with the same id`);
+  }
+  if (failure !== undefined) {
+    // No QUIT: RFC 1939 section 6, without QUIT the server never enters UPDATE, so nothing
+    // (not even an EXPIRE 0 removal of what we retrieved) is committed.
+    await endSession('abort', failure);
+    throw failure;
+  }
+  if (session.capabilities.expire === 0 && ingestor.unsafeRetrieved > 0) {
+    // EXPIRE 0 (RFC 2449 section 6.7): QUIT would remove retrieved messages whose event is not acknowledged.
+    summary.warnings.push('EXPIRE 0 and unacknowledged events: session dropped without QUIT so the server keeps the messages');
+    await endSession('abort');
+    return;
+  }
+  await deleteAndQuit(policy, session, keeper, messages, clock, logger, summary, endSession);
 }
 
 /** DELE what is acknowledged and due, QUIT, and only then record the deletions. */

@@ -322,7 +322,7 @@ describe('pop3-ingest poll exit codes (loopback)', () => {
     }
   }, 60_000);
 
-  it('exits 4 when another poller holds the mailbox lease, without connecting', async () => {
+  it('exits 4 when another poller holds the mailbox lease, before fetching anything', async () => {
     // Prepare: take the lease the CLI will ask for
     const out = join(work, 'leased');
     const lease = await new FileLeaseStore({ dir: join(out, '.lease') }).acquire('leased-box', 'another-poller', 600_000);

@@ -96,12 +96,18 @@ export class MemoryPublisher implements EventPublisher {
 /** Compare-and-swap state store. */
 export class MemoryStateStore implements StateStore {
   readonly docs = new Map<string, { body: Uint8Array; version: number }>();
+  /** Successful saves. */
   writes = 0;
+  /** load() calls (a GetObject each with S3). */
+  loads = 0;
+  /** Octets of every successful save: what a checkpoint policy costs. */
+  bytesWritten = 0;
 
   constructor(private readonly world: { faults: Faults }) {}
 
   async load(mailboxId: string): Promise<LoadedState | null> {
     this.world.faults.hit('state-load');
+    this.loads += 1;
     const doc = this.docs.get(mailboxId);
     return doc ? { body: doc.body.slice(), version: String(doc.version) } : null;
   }
@@ -115,6 +121,7 @@ export class MemoryStateStore implements StateStore {
     const version = (current?.version ?? 0) + 1;
     this.docs.set(mailboxId, { body: body.slice(), version });
     this.writes += 1;
+    this.bytesWritten += body.length;
     this.world.faults.hit('state-save-after');
     return String(version);
   }
@@ -129,6 +136,8 @@ export class MemoryStateStore implements StateStore {
 /** Lease store with expiry on the injected clock. */
 export class MemoryLeaseStore implements LeaseStore {
   readonly held = new Map<string, { owner: string; expiresAt: number }>();
+  /** acquire() calls (a PutObject, and a DeleteObject at release, each with S3). */
+  acquires = 0;
 
   constructor(
     private readonly world: { faults: Faults },
@@ -137,6 +146,7 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
     this.world.faults.hit('lease');
+    this.acquires += 1;
     const now = this.clock.now().getTime();
     const current = this.held.get(mailboxId);
     if (current && current.expiresAt > now && current.owner !== owner) return null;

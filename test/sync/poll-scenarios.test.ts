@@ -72,6 +72,56 @@ describe('pollMailbox: the happy path', () => {
     expect(world.state.writes).toBe(writes);
   });
 
+  it('idle-poll-writes-nothing: 10,000 kept messages, nothing new or due: 1 state read, no lease, no save, only the summary event', async () => {
+    // Prepare: a first import of 10,000 messages kept on the server
+    const world = worldWith(10_000);
+    expect((await pollMailbox(policy(), world.deps())).stored).toBe(10_000);
+    const [loads, writes, acquires, events] = [world.state.loads, world.state.writes, world.lease.acquires, world.publisher.delivered.length];
+    world.mailbox.log.length = 0;
+    // Act
+    const summary = await pollMailbox(policy({ delete: { kind: 'after-days', days: 30 } }), world.deps());
+    // Assess
+    expect(summary).toMatchObject({ status: 'ok', serverMessages: 10_000, newMessages: 0, stored: 0, published: 0, deleted: 0 });
+    expect(world.state.loads - loads).toBe(1);
+    expect(world.state.writes - writes).toBe(0);
+    expect(world.lease.acquires - acquires).toBe(0);
+    expect(world.publisher.delivered.slice(events).map((e) => e.detailType)).toEqual([DETAIL_TYPE_MAILBOX_POLLED]);
+    expect(world.mailbox.log).toEqual(['UIDL', 'LIST', 'QUIT']);
+  });
+
+  it('a poll with work takes the lease, reloads the state under it, and releases it', async () => {
+    const world = worldWith(1);
+    await pollMailbox(policy(), world.deps());
+    expect(world.lease.acquires).toBe(1);
+    expect(world.state.loads).toBe(2);
+    expect(world.lease.held.size).toBe(0);
+  });
+
+  it('stale-listing-after-lease: another poller progressed before our lease: list again, nothing fetched or announced twice', async () => {
+    // Prepare: our poll lists 2 new messages; before it gets the lease, a third arrives and
+    // another poller ingests all three (our listing does not show the third one).
+    const world = worldWith(2);
+    const acquire = world.lease.acquire.bind(world.lease);
+    let raced = false;
+    world.lease.acquire = async (id, owner, ttl) => {
+      if (!raced) {
+        raced = true;
+        world.mailbox.add({ uid: 'uid-3', text: mailText(3) });
+        expect((await pollMailbox(policy(), world.deps(), { owner: 'other-poller' })).stored).toBe(3);
+      }
+      return acquire(id, owner, ttl);
+    };
+    // Act
+    const summary = await pollMailbox(policy(), world.deps());
+    await pollMailbox(policy(), world.deps());
+    // Assess: the state still knows uid-3 (a stale listing would have pruned it, and the next
+    // poll would have fetched and announced it again).
+    expect(summary).toMatchObject({ status: 'ok', stored: 0, published: 0, newMessages: 0 });
+    expect(retrs(world)).toEqual(['RETR 1', 'RETR 2', 'RETR 3']);
+    expect(world.publisher.ofType(DETAIL_TYPE_MESSAGE_STORED)).toHaveLength(3);
+    expect(Object.keys(world.state.json('inbox')?.uids ?? {}).sort()).toEqual(['uid-1', 'uid-2', 'uid-3']);
+  });
+
   it('reports progress per message', async () => {
     const world = worldWith(3);
     const seen: PollProgress[] = [];
@@ -80,10 +130,21 @@ describe('pollMailbox: the happy path', () => {
     expect(seen.at(-1)).toMatchObject({ messagesPlanned: 3, bytesDone: [1, 2, 3].reduce((s, i) => s + mailText(i).length, 0) });
   });
 
-  it('checkpoints during the poll every 100 messages, not only at the end', async () => {
+  it('checkpoints during the poll every 100 messages while the state is small, not only at the end', async () => {
     const world = worldWith(250);
     await pollMailbox(policy(), world.deps());
     expect(world.state.writes).toBe(3);
+  });
+
+  it('checkpoint-quadratic-import: a first import of 10,000 messages writes about 11x the final document, not 50x', async () => {
+    // Prepare
+    const world = worldWith(10_000);
+    // Act
+    await pollMailbox(policy(), world.deps());
+    // Assess: saves grow by 10% of the state each (a geometric series), not every 100 messages.
+    const final = world.state.docs.get('inbox')?.body.length ?? 0;
+    expect(world.state.writes).toBeLessThan(40);
+    expect(world.state.bytesWritten).toBeLessThan(12 * final);
   });
 
   it('checkpoints on time too, when messages arrive slowly', async () => {
@@ -240,13 +301,27 @@ describe('filter, headers-only and size limits', () => {
 });
 
 describe('mailbox-level outcomes never throw', () => {
-  it('lease held: busy, no session opened', async () => {
+  it('lease held: busy, nothing fetched, stored, written or deleted; the session QUITs having done nothing', async () => {
+    // Prepare: one message due for deletion, one new; another poller holds the lease
     const world = worldWith(1);
+    const p = policy({ delete: { kind: 'after-store' } });
+    world.publisher.reject = (e) => e.detailType === DETAIL_TYPE_MESSAGE_STORED; // first poll: stored, not deleted
+    await pollMailbox(p, world.deps());
+    world.publisher.reject = () => false;
+    world.mailbox.add({ uid: 'uid-2', text: mailText(2) });
     await world.lease.acquire('inbox', 'someone-else', 60_000);
-    const summary = await pollMailbox(policy(), world.deps());
+    const [writes, creates, events] = [world.state.writes, world.store.creates, world.publisher.delivered.length];
+    world.mailbox.log.length = 0;
+    // Act
+    const summary = await pollMailbox(p, world.deps());
+    // Assess
     expect(summary).toMatchObject({ status: 'busy', error: { code: 'SYNC_LEASE_HELD', category: 'throttled', retryable: true } });
-    expect(world.mailbox.sessions).toBe(0);
-    expect(world.publisher.ofType(DETAIL_TYPE_MAILBOX_POLLED)).toHaveLength(1);
+    expect(world.mailbox.log).toEqual(['UIDL', 'LIST', 'QUIT']);
+    expect(world.state.writes).toBe(writes);
+    expect(world.store.creates).toBe(creates);
+    expect(world.publisher.delivered.slice(events).map((e) => e.detailType)).toEqual([DETAIL_TYPE_MAILBOX_POLLED]);
+    expect(world.mailbox.uids()).toEqual(['uid-1', 'uid-2']);
+    expect(world.lease.held.get('inbox')?.owner).toBe('someone-else');
   });
 
   it('[IN-USE] from the server: busy', async () => {
@@ -362,6 +437,20 @@ describe('uid-epoch-circuit-breaker in a poll', () => {
     expect(retrs(world)).toEqual([]);
     expect(world.state.docs.get('inbox')?.version).toBe(before);
     expect(world.publisher.ofType(DETAIL_TYPE_CIRCUIT_OPENED)[0]?.detail).toMatchObject({ known: 25, knownGone: 25, unknownListed: 25 });
+  });
+
+  it('breaker-false-trip-after-client-deletes: UIDs another client removed are pruned by the next poll, not left to trip the breaker', async () => {
+    // Prepare: 40 kept messages; another client deletes 30 of them; a poll runs with nothing new
+    const world = worldWith(40);
+    await pollMailbox(policy(), world.deps());
+    world.mailbox.messages = world.mailbox.messages.slice(30);
+    expect((await pollMailbox(policy(), world.deps())).status).toBe('ok');
+    // Then more new mail arrives than is left
+    world.mailbox.add(...Array.from({ length: 15 }, (_, i) => ({ uid: `later-${i}`, text: mailText(100 + i) })));
+    // Act
+    const summary = await pollMailbox(policy(), world.deps());
+    // Assess: 30 of 40 known gone and 15 of 25 listed unknown would trip it on an unpruned state.
+    expect(summary).toMatchObject({ status: 'ok', stored: 15 });
   });
 
   it('acceptNewEpoch ingests the new UIDs under the new epoch key space', async () => {
