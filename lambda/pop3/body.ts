@@ -29,7 +29,9 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   private gone = false;
   private delivered = false;
   private iterated = false;
-  private waiter: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void } | undefined;
+  /** The consumer's pending next(), as two fields rather than an object per wait. */
+  private waiter: ((r: IteratorResult<Buffer>) => void) | undefined;
+  private waiterReject: ((e: Error) => void) | undefined;
 
   constructor(private readonly highWaterMark: number, private readonly hooks: BodyHooks) {}
 
@@ -53,8 +55,8 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     if (this.gone || this.failure !== undefined) return true;
     const waiter = this.waiter;
     if (waiter !== undefined) {
-      this.waiter = undefined;
-      waiter.resolve({ done: false, value: chunk });
+      this.waiter = this.waiterReject = undefined;
+      waiter({ done: false, value: chunk });
       return true;
     }
     this.queue.push(chunk);
@@ -67,9 +69,9 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     this.ended = true;
     const waiter = this.waiter;
     if (waiter !== undefined && this.head >= this.queue.length) {
-      this.waiter = undefined;
+      this.waiter = this.waiterReject = undefined;
       this.delivered = true;
-      waiter.resolve(DONE);
+      waiter(DONE);
     }
   }
 
@@ -80,10 +82,10 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     this.queue = [];
     this.head = 0;
     this.buffered = 0;
-    const waiter = this.waiter;
-    if (waiter !== undefined) {
-      this.waiter = undefined;
-      waiter.reject(error);
+    const reject = this.waiterReject;
+    if (reject !== undefined) {
+      this.waiter = this.waiterReject = undefined;
+      reject(error);
     }
   }
 
@@ -97,8 +99,8 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     if (!this.ended) this.hooks.onDestroy();
     const waiter = this.waiter;
     if (waiter !== undefined) {
-      this.waiter = undefined;
-      waiter.resolve(DONE);
+      this.waiter = this.waiterReject = undefined;
+      waiter(DONE);
     }
   }
 
@@ -116,7 +118,8 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
       const wasFull = this.buffered >= this.highWaterMark;
       this.buffered -= chunk.length;
       if (this.head === this.queue.length) {
-        this.queue = [];
+        // Reuse the array: a body is usually queued and drained many times.
+        this.queue.length = 0;
         this.head = 0;
       }
       if (wasFull && this.buffered < this.highWaterMark) this.hooks.onDrain();
@@ -128,7 +131,8 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     }
     this.hooks.onDrain();
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiter = resolve;
+      this.waiterReject = reject;
     });
   }
 

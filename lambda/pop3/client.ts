@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Pop3Body } from './body.js';
 import { parseCapabilities, unknownCapabilities, type Pop3Capabilities } from './capabilities.js';
 import type { Connection } from './connection.js';
-import { BodyDecoder, ListingDecoder, StatusDecoder, type BodyReply } from './decoders.js';
+import { BodyDecoder, ListingDecoder, StatusDecoder, type BodyLimits, type BodyReply } from './decoders.js';
 import { Pop3Error } from './errors.js';
 import { escapeServerText } from './escape.js';
 import type { Pop3Limits } from './limits.js';
@@ -36,12 +36,21 @@ export class Pop3Client implements Pop3Session {
   readonly authMethod: string;
   readonly greeting: string;
   private phase: Pop3SessionState = 'transaction';
+  /** Shared by every body decoder of the session (one object, not one per message). */
+  private readonly bodyLimits: BodyLimits;
 
   constructor(private readonly connection: Connection, private readonly limits: Pop3Limits, facts: SessionFacts) {
     this.capabilities = facts.capabilities;
     this.tlsInfo = facts.tlsInfo;
     this.authMethod = facts.authMethod;
     this.greeting = facts.greeting;
+    this.bodyLimits = {
+      maxLineLength: limits.maxLineLength,
+      maxBodyLineLength: limits.maxBodyLineLength,
+      maxMessageSize: limits.maxMessageSize,
+      highWaterMark: limits.bodyHighWaterMark,
+      framing: { maxLineLength: limits.maxBodyLineLength, maxSize: limits.maxMessageSize },
+    };
     connection.pipeline.setPipelining(facts.capabilities.pipelining);
   }
 
@@ -88,46 +97,11 @@ export class Pop3Client implements Pop3Session {
     return (await this.body(`TOP ${checkMsg(msg)} ${lines}`)).toReadable();
   }
 
-  async *fetch(requests: Iterable<Pop3FetchRequest>): AsyncIterable<Pop3FetchedMessage> {
+  fetch(requests: Iterable<Pop3FetchRequest>): AsyncIterable<Pop3FetchedMessage> {
     // Commands are created lazily, twice the window ahead of the consumer: the pipeline keeps
     // `pipelineWindow` in flight and refills in batches, and memory stays flat however many
     // messages are requested.
-    const source = requests[Symbol.iterator]();
-    const ahead: Array<{ request: Pop3FetchRequest; line: string; decoder: BodyDecoder }> = [];
-    const aheadLimit = this.limits.pipelineWindow * 2;
-    let exhausted = false;
-    const topUp = (): void => {
-      while (!exhausted && ahead.length < aheadLimit) {
-        const next = source.next();
-        if (next.done === true) {
-          exhausted = true;
-          return;
-        }
-        const request = next.value;
-        const line = request.kind === 'full' ? `RETR ${checkMsg(request.msg)}` : `TOP ${checkMsg(request.msg)} 0`;
-        ahead.push({ request, line, decoder: this.connection.send(line, this.bodyDecoder(line)) });
-      }
-    };
-    try {
-      for (;;) {
-        topUp();
-        const item = ahead[0];
-        if (item === undefined) return;
-        const reply = await item.decoder.result;
-        const body = bodyOf(reply, item.line);
-        yield { msg: item.request.msg, kind: item.request.kind, body };
-        // The consumer asked for the next message: whatever it left of this body is dropped.
-        if (!body.readableEnded) item.decoder.discard();
-        if (!item.decoder.done) await item.decoder.completed;
-        ahead.shift();
-      }
-    } finally {
-      // Stopped early (break, error): unsent commands are withdrawn, sent ones drained, so the
-      // session stays usable for DELE/QUIT.
-      for (const item of ahead) {
-        if (!this.connection.pipeline.cancel(item.decoder)) item.decoder.discard();
-      }
-    }
+    return new FetchIterator(requests, this.limits.pipelineWindow * 2, this.connection, (line) => this.bodyDecoder(line));
   }
 
   async dele(msg: number): Promise<void> {
@@ -187,12 +161,7 @@ export class Pop3Client implements Pop3Session {
   }
 
   private bodyDecoder(line: string): BodyDecoder {
-    return new BodyDecoder(line, {
-      maxLineLength: this.limits.maxLineLength,
-      maxBodyLineLength: this.limits.maxBodyLineLength,
-      maxMessageSize: this.limits.maxMessageSize,
-      highWaterMark: this.limits.bodyHighWaterMark,
-    }, this.connection);
+    return new BodyDecoder(line, this.bodyLimits, this.connection);
   }
 }
 
@@ -208,4 +177,159 @@ function checkMsg(msg: number): number {
     throw new Pop3Error('POP3_PROTOCOL', `invalid message number ${escapeServerText(String(msg), 20)}`);
   }
   return msg;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+interface Ahead {
+  request: Pop3FetchRequest;
+  line: string;
+  decoder: BodyDecoder;
+}
+
+/**
+ * The pipelined bulk fetch as a hand-written async iterator rather than an async generator:
+ * when the next message's status line has already arrived (the usual case, many replies come
+ * in one TLS record) next() settles at once, without the generator's and the reply's promises.
+ * Semantics are the generator's: lazy start, the previous body discarded when the next message
+ * is asked for, calls serialised, and on break, error or return() unsent commands withdrawn
+ * and sent ones drained so the session stays usable for DELE/QUIT.
+ */
+class FetchIterator implements AsyncIterable<Pop3FetchedMessage>, AsyncIterator<Pop3FetchedMessage> {
+  private source: Iterator<Pop3FetchRequest> | undefined;
+  private exhausted = false;
+  private readonly ahead: Ahead[] = [];
+  /** The body handed out last (ahead[0]), until the consumer asks for the next message. */
+  private current: Pop3Body | undefined;
+  /** ahead[0] was handed out and discarded; it leaves once its reply is off the wire. */
+  private draining = false;
+  private finished = false;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly requests: Iterable<Pop3FetchRequest>,
+    private readonly aheadLimit: number,
+    private readonly connection: Connection,
+    private readonly decoderFor: (line: string) => BodyDecoder,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Pop3FetchedMessage> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Pop3FetchedMessage>> {
+    const running = this.running;
+    if (running === undefined) return this.step();
+    return this.track(running.then(() => this.step(), () => this.step()));
+  }
+
+  return(): Promise<IteratorResult<Pop3FetchedMessage>> {
+    const running = this.running;
+    if (running === undefined) {
+      this.stop();
+      return Promise.resolve(DONE);
+    }
+    return this.track(running.then(() => this.return(), () => this.return()));
+  }
+
+  private step(): Promise<IteratorResult<Pop3FetchedMessage>> {
+    if (this.finished) return Promise.resolve(DONE);
+    try {
+      const result = this.advance();
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      this.stop();
+      return Promise.reject(error as Error);
+    }
+    return this.track(this.advanceAsync());
+  }
+
+  /** Moves on synchronously; undefined when it has to wait for the wire. */
+  private advance(): IteratorResult<Pop3FetchedMessage> | undefined {
+    this.leaveCurrent();
+    if (this.draining) {
+      if (!(this.ahead[0] as Ahead).decoder.done) return undefined;
+      this.ahead.shift();
+      this.draining = false;
+    }
+    this.topUp();
+    const item = this.ahead[0];
+    if (item === undefined) {
+      this.finished = true;
+      return DONE;
+    }
+    const reply = item.decoder.peekResult();
+    return reply === undefined ? undefined : this.hand(item, reply);
+  }
+
+  private async advanceAsync(): Promise<IteratorResult<Pop3FetchedMessage>> {
+    try {
+      if (this.draining) {
+        await (this.ahead[0] as Ahead).decoder.completed;
+        if (this.finished) return DONE;
+        this.ahead.shift();
+        this.draining = false;
+        this.topUp();
+      }
+      const item = this.ahead[0];
+      if (item === undefined) {
+        this.finished = true;
+        return DONE;
+      }
+      const reply = await item.decoder.result;
+      if (this.finished) return DONE;
+      return this.hand(item, reply);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+  }
+
+  /** The consumer asked for the next message: whatever it left of this body is dropped. */
+  private leaveCurrent(): void {
+    const body = this.current;
+    if (body === undefined) return;
+    this.current = undefined;
+    if (!body.readableEnded) (this.ahead[0] as Ahead).decoder.discard();
+    this.draining = true;
+  }
+
+  private hand(item: Ahead, reply: BodyReply): IteratorResult<Pop3FetchedMessage> {
+    const body = bodyOf(reply, item.line);
+    this.current = body;
+    return { done: false, value: { msg: item.request.msg, kind: item.request.kind, body } };
+  }
+
+  private topUp(): void {
+    this.source ??= this.requests[Symbol.iterator]();
+    while (!this.exhausted && this.ahead.length < this.aheadLimit) {
+      const next = this.source.next();
+      if (next.done === true) {
+        this.exhausted = true;
+        return;
+      }
+      const request = next.value;
+      const line = request.kind === 'full' ? `RETR ${checkMsg(request.msg)}` : `TOP ${checkMsg(request.msg)} 0`;
+      this.ahead.push({ request, line, decoder: this.connection.send(line, this.decoderFor(line)) });
+    }
+  }
+
+  /** Stopped (break, error, end): unsent commands are withdrawn, sent ones drained. */
+  private stop(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.current = undefined;
+    for (const item of this.ahead.splice(0)) {
+      if (!this.connection.pipeline.cancel(item.decoder)) item.decoder.discard();
+    }
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.running = promise;
+    const clear = (): void => {
+      if (this.running === promise) this.running = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
 }

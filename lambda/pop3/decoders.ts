@@ -3,9 +3,9 @@
  * a single status line, a listing (CAPA, LIST, UIDL: a bounded list of short lines), and a
  * message body streamed to a Pop3Body with backpressure (RETR, TOP).
  */
-import { Pop3Body } from './body.js';
+import { Pop3Body, type BodyHooks } from './body.js';
 import { Pop3Error } from './errors.js';
-import { LineSplitter, MultilineDecoder } from './framing.js';
+import { LineSplitter, MultilineDecoder, type BodySink, type MultilineLimits } from './framing.js';
 import type { ReplyDecoder } from './pipeline.js';
 import { parseStatusLine, type StatusReply } from './response.js';
 
@@ -38,6 +38,12 @@ class Outcome<T> {
       this.pending = { promise, resolve, reject };
     }
     return this.pending.promise;
+  }
+
+  /** The value once resolved, undefined while pending; throws the error once rejected. */
+  peek(): T | undefined {
+    if (this.state === 2) throw this.error;
+    return this.value;
   }
 
   resolve(value: T): void {
@@ -79,7 +85,7 @@ export class StatusDecoder implements ReplyDecoder {
   }
 
   feed(chunk: Buffer, start: number): number {
-    const line = this.splitter.next(chunk, start);
+    const line = this.splitter.nextText(chunk, start);
     if (line === null) return chunk.length;
     const reply = parseStatusLine(line, { allowContinuation: this.options.allowContinuation === true });
     this.done = true;
@@ -119,7 +125,7 @@ export class ListingDecoder implements ReplyDecoder {
   feed(chunk: Buffer, start: number): number {
     let pos = start;
     for (;;) {
-      const line = this.splitter.next(chunk, pos);
+      const line = this.splitter.nextText(chunk, pos);
       if (line === null) return chunk.length;
       pos = this.splitter.end;
       if (this.status === undefined) {
@@ -128,14 +134,13 @@ export class ListingDecoder implements ReplyDecoder {
         continue;
       }
       // RFC 1939 section 3: "." alone ends the listing; a leading "." is stuffing.
-      if (line.length === 1 && line[0] === 0x2e) return this.finish(pos);
+      if (line === '.') return this.finish(pos);
       if (this.lines.length >= this.maxLines) {
         throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${this.command.split(' ')[0] ?? ''} has more than ${this.maxLines} lines`, {
           command: this.command,
         });
       }
-      const start0 = line.length > 0 && line[0] === 0x2e ? 1 : 0;
-      this.lines.push(line.toString('latin1', start0));
+      this.lines.push(line.charCodeAt(0) === 0x2e ? line.slice(1) : line);
     }
   }
 
@@ -163,6 +168,8 @@ export interface BodyLimits {
   maxBodyLineLength: number;
   maxMessageSize: number;
   highWaterMark: number;
+  /** The body framer's limits, built once per session rather than once per message. */
+  framing?: MultilineLimits;
 }
 
 /**
@@ -170,45 +177,49 @@ export interface BodyLimits {
  * reads fills to the high-water mark and pauses the socket; a destroyed body is discarded
  * (still parsed, so the session stays in sync).
  */
-export class BodyDecoder implements ReplyDecoder {
+export class BodyDecoder implements ReplyDecoder, BodyHooks, BodySink {
   done = false;
-  private readonly settle = new Outcome<BodyReply>();
-  private readonly complete = new Outcome<void>();
-  private readonly splitter: LineSplitter;
-  private readonly decoder: MultilineDecoder;
+  // Per-message state stays small and flat: up to twice the pipeline window of these are alive
+  // at once, so every extra object here is copied by each young-generation GC. Promises, the
+  // line splitter and the body framer are created only when needed.
+  private settle: Outcome<BodyReply> | undefined;
+  private complete: Outcome<void> | undefined;
+  private splitter: LineSplitter | undefined;
+  private decoder: MultilineDecoder | undefined;
   private status: StatusReply | undefined;
   private stream: Pop3Body | undefined;
+  private failure: Error | undefined;
   private discarding = false;
-  private readonly emit = (part: Buffer): void => {
-    if (this.discarding || this.stream === undefined) return;
-    if (!this.stream.push(part)) this.flow.pause(this);
-  };
-  private readonly hooks = {
-    onDrain: (): void => this.flow.resume(this),
-    onDestroy: (): void => {
-      this.discarding = true;
-      this.flow.resume(this);
-    },
-  };
 
-  constructor(readonly command: string, private readonly limits: BodyLimits, private readonly flow: FlowControl) {
-    this.splitter = new LineSplitter(limits.maxLineLength);
-    this.decoder = new MultilineDecoder({ maxLineLength: limits.maxBodyLineLength, maxSize: limits.maxMessageSize });
-  }
+  constructor(readonly command: string, private readonly limits: BodyLimits, private readonly flow: FlowControl) {}
 
   /** The status line and, after +OK, the body. */
   get result(): Promise<BodyReply> {
+    const reply = this.reply();
+    if (reply !== undefined) return Promise.resolve(reply);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.settle ??= new Outcome<BodyReply>();
     return this.settle.promise;
+  }
+
+  /** The reply if its status line arrived (no promise needed); throws the session's error if it died first. */
+  peekResult(): BodyReply | undefined {
+    const reply = this.reply();
+    if (reply === undefined && this.failure !== undefined) throw this.failure;
+    return reply;
   }
 
   /** Settles when the whole reply has been read off the wire (or the session died). */
   get completed(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.complete ??= new Outcome<void>();
     return this.complete.promise;
   }
 
   /** Octets of body decoded so far. */
   get size(): number {
-    return this.decoder.size;
+    return this.decoder?.size ?? 0;
   }
 
   /** Stops delivering the body (consumer gave up); the rest is read and dropped. */
@@ -218,36 +229,70 @@ export class BodyDecoder implements ReplyDecoder {
     this.stream?.destroy();
   }
 
+  /** BodyHooks: the consumer wants more. */
+  onDrain(): void {
+    this.flow.resume(this);
+  }
+
+  /** BodyHooks: the consumer destroyed the body. */
+  onDestroy(): void {
+    this.discarding = true;
+    this.flow.resume(this);
+  }
+
+  /** BodySink: one decoded part of the body. */
+  part(part: Buffer): void {
+    if (this.discarding || this.stream === undefined) return;
+    if (!this.stream.push(part)) this.flow.pause(this);
+  }
+
   feed(chunk: Buffer, start: number): number {
     let pos = start;
-    if (this.status === undefined) {
-      const line = this.splitter.next(chunk, pos);
+    let decoder = this.decoder;
+    if (decoder === undefined) {
+      this.splitter ??= new LineSplitter(this.limits.maxLineLength);
+      const line = this.splitter.nextText(chunk, pos);
       if (line === null) return chunk.length;
       pos = this.splitter.end;
-      this.status = parseStatusLine(line);
-      if (this.status.kind === 'err') {
+      const status = parseStatusLine(line);
+      this.status = status;
+      if (status.kind === 'err') {
         this.done = true;
-        this.settle.resolve({ status: this.status });
-        this.complete.resolve();
+        this.settle?.resolve({ status });
+        this.complete?.resolve();
         return pos;
       }
-      this.stream = new Pop3Body(this.limits.highWaterMark, this.hooks);
-      this.settle.resolve({ status: this.status, body: this.stream });
+      this.stream = new Pop3Body(this.limits.highWaterMark, this);
+      // The chunks come from our own socket and nothing reads them after us: unstuffing may
+      // close its gaps in place, so a body is one chunk per socket read, not one per "." line.
+      decoder = new MultilineDecoder(
+        this.limits.framing ?? { maxLineLength: this.limits.maxBodyLineLength, maxSize: this.limits.maxMessageSize },
+        { compactInPlace: true },
+      );
+      this.decoder = decoder;
+      this.settle?.resolve({ status, body: this.stream });
     }
-    const end = this.decoder.feed(chunk, pos, this.emit);
-    if (this.decoder.done) {
+    const end = decoder.feed(chunk, pos, this);
+    if (decoder.done) {
       this.done = true;
       this.stream?.end();
-      this.complete.resolve();
+      this.complete?.resolve();
     }
     return end;
   }
 
   fail(error: Error): void {
-    this.settle.reject(error);
-    this.complete.reject(error);
+    if (this.failure === undefined && !this.done) this.failure = error;
+    this.settle?.reject(error);
+    this.complete?.reject(error);
     // A truncated message must never look complete: the body errors, it does not end.
     if (!this.done) this.stream?.fail(error);
   }
 
+  private reply(): BodyReply | undefined {
+    const status = this.status;
+    if (status === undefined) return undefined;
+    return this.stream === undefined ? { status } : { status, body: this.stream };
+  }
 }
+

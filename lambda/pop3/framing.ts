@@ -29,7 +29,8 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 export class LineSplitter {
   /** Index just past the LF of the last line returned by next(). */
   end = 0;
-  private partial: Buffer[] = [];
+  /** Bytes of a line split across chunks; allocated only when a line is split. */
+  private partial: Buffer[] | undefined;
   private partialLength = 0;
 
   constructor(private readonly maxLineLength: number) {}
@@ -39,27 +40,49 @@ export class LineSplitter {
    * `end`; or null when the chunk ran out first (the bytes are kept for the next call).
    */
   next(chunk: Buffer, start: number): Buffer | null {
-    const lf = chunk.indexOf(LF, start);
-    if (lf < 0) {
-      this.partialLength += chunk.length - start;
-      this.checkLength(this.partialLength - 1);
-      if (chunk.length > start) this.partial.push(chunk.subarray(start));
-      this.end = chunk.length;
-      return null;
-    }
+    const lf = this.findLineEnd(chunk, start);
+    if (lf < 0) return null;
     let line: Buffer;
-    if (this.partial.length === 0) {
+    if (this.partial === undefined) {
       line = chunk.subarray(start, lf);
     } else {
       this.partial.push(chunk.subarray(start, lf));
       line = Buffer.concat(this.partial, this.partialLength + lf - start);
-      this.partial = [];
+      this.partial = undefined;
       this.partialLength = 0;
     }
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     this.checkLength(line.length);
     this.end = lf + 1;
     return line;
+  }
+
+  /**
+   * As next(), but returns the line latin1-decoded. The common case (the whole line in one
+   * chunk) decodes straight from the chunk: no Buffer view per line on the bulk paths.
+   */
+  nextText(chunk: Buffer, start: number): string | null {
+    if (this.partial !== undefined) {
+      const line = this.next(chunk, start);
+      return line === null ? null : line.toString('latin1');
+    }
+    const lf = this.findLineEnd(chunk, start);
+    if (lf < 0) return null;
+    const stop = lf > start && chunk[lf - 1] === CR ? lf - 1 : lf;
+    this.checkLength(stop - start);
+    this.end = lf + 1;
+    return chunk.toString('latin1', start, stop);
+  }
+
+  /** The LF ending the line at chunk[start..], or -1 after keeping the rest for the next call. */
+  private findLineEnd(chunk: Buffer, start: number): number {
+    const lf = chunk.indexOf(LF, start);
+    if (lf >= 0) return lf;
+    this.partialLength += chunk.length - start;
+    this.checkLength(this.partialLength - 1);
+    if (chunk.length > start) (this.partial ??= []).push(chunk.subarray(start));
+    this.end = chunk.length;
+    return -1;
   }
 
   private checkLength(length: number): void {
@@ -86,6 +109,11 @@ export interface MultilineLimits {
   maxSize: number;
 }
 
+/** Receives body parts; an object form of `emit` so a consumer needs no closure per message. */
+export interface BodySink {
+  part(part: Buffer): void;
+}
+
 /** Decodes one multi-line body (after its status line) into zero-copy chunks. */
 export class MultilineDecoder {
   /** True once the terminating "." line has been consumed. */
@@ -94,14 +122,26 @@ export class MultilineDecoder {
   size = 0;
   private state: State = State.LineStart;
   private lineLength = 0;
+  private readonly compact: boolean;
+  /** Compact mode: the part being gathered in the chunk, [runStart, runEnd); runEnd -1 when none. */
+  private runStart = 0;
+  private runEnd = -1;
 
-  constructor(private readonly limits: MultilineLimits) {}
+  /**
+   * `compactInPlace`: instead of one part per stuffed line, close the gaps left by dropped
+   * stuffing dots inside the chunk itself (octets already consumed are moved left), so each
+   * feed() emits at most two parts. Only for a caller that owns its chunks (the connection's
+   * socket chunks): the chunk's bytes are rewritten, those after the returned index are not.
+   */
+  constructor(private readonly limits: MultilineLimits, options: { compactInPlace?: boolean } = {}) {
+    this.compact = options.compactInPlace === true;
+  }
 
   /**
    * Decodes chunk[start..], passing body parts to `emit` (subarrays of `chunk`, valid as long as
    * the chunk is). Returns the index just past the terminator when done, else chunk.length.
    */
-  feed(chunk: Buffer, start: number, emit: (part: Buffer) => void): number {
+  feed(chunk: Buffer, start: number, emit: ((part: Buffer) => void) | BodySink): number {
     let pos = start;
     const length = chunk.length;
     while (pos < length && !this.done) {
@@ -120,15 +160,21 @@ export class MultilineDecoder {
             pos++;
             continue;
           }
-          if (b === LF) return this.finish(pos + 1);
+          if (b === LF) return this.finish(pos + 1, chunk, emit);
           // RFC 1939 section 3: a line starting with "." that is not the terminator had the dot
           // added by the server; the dot we consumed is dropped.
           break;
         }
         case State.DotCr:
-          if (chunk[pos] === LF) return this.finish(pos + 1);
-          // "." CR <not LF>: stuffing dot dropped, the held CR is content.
-          this.output(CR_BUFFER, emit);
+          if (chunk[pos] === LF) return this.finish(pos + 1, chunk, emit);
+          // "." CR <not LF>: stuffing dot dropped, the held CR is content. In compact mode the
+          // CR goes back into the gathered part (at or before the dropped dot's place).
+          if (this.runEnd >= 0) {
+            this.grow(1);
+            chunk[this.runEnd++] = CR;
+          } else {
+            this.output(CR_BUFFER, emit);
+          }
           this.lineLength = 1;
           break;
         case State.Mid:
@@ -138,7 +184,8 @@ export class MultilineDecoder {
       const hit = chunk.indexOf(LF_DOT, pos);
       const end = hit < 0 ? length : hit + 1;
       this.checkLines(chunk, pos, end);
-      this.output(chunk.subarray(pos, end), emit);
+      if (this.compact) this.gather(chunk, pos, end);
+      else this.output(chunk.subarray(pos, end), emit);
       if (hit < 0) {
         this.state = chunk[length - 1] === LF ? State.LineStart : State.Mid;
         pos = length;
@@ -147,27 +194,60 @@ export class MultilineDecoder {
         pos = hit + 2;
       }
     }
+    this.flush(chunk, emit);
     return length;
   }
 
-  private finish(end: number): number {
+  private finish(end: number, chunk: Buffer, emit: ((part: Buffer) => void) | BodySink): number {
+    this.flush(chunk, emit);
     this.done = true;
     return end;
   }
 
-  private output(part: Buffer, emit: (part: Buffer) => void): void {
-    if (part.length === 0) return;
-    this.size += part.length;
+  /** Compact mode: appends chunk[from, to) to the gathered part, moving it left over any gap. */
+  private gather(chunk: Buffer, from: number, to: number): void {
+    if (to === from) return;
+    this.grow(to - from);
+    if (this.runEnd < 0) {
+      this.runStart = from;
+      this.runEnd = to;
+      return;
+    }
+    if (this.runEnd !== from) chunk.copyWithin(this.runEnd, from, to);
+    this.runEnd += to - from;
+  }
+
+  private flush(chunk: Buffer, emit: ((part: Buffer) => void) | BodySink): void {
+    if (this.runEnd < 0) return;
+    const part = chunk.subarray(this.runStart, this.runEnd);
+    this.runEnd = -1;
+    if (typeof emit === 'function') emit(part);
+    else emit.part(part);
+  }
+
+  private grow(octets: number): void {
+    this.size += octets;
     if (this.size > this.limits.maxSize) {
       throw new Pop3Error('POP3_LIMIT_EXCEEDED', `message larger than ${this.limits.maxSize} octets`);
     }
-    emit(part);
+  }
+
+  private output(part: Buffer, emit: ((part: Buffer) => void) | BodySink): void {
+    if (part.length === 0) return;
+    this.grow(part.length);
+    if (typeof emit === 'function') emit(part);
+    else emit.part(part);
   }
 
   /** Tracks the current line's length over chunk[from, to); scans line by line only when needed. */
   private checkLines(chunk: Buffer, from: number, to: number): void {
     const max = this.limits.maxLineLength;
     if (this.lineLength + (to - from) <= max) {
+      // A part cut at LF "." ends with its LF: the next line starts fresh, no search needed.
+      if (to > from && chunk[to - 1] === LF) {
+        this.lineLength = 0;
+        return;
+      }
       const lastLf = to > from ? chunk.lastIndexOf(LF, to - 1) : -1;
       this.lineLength = lastLf >= from ? to - lastLf - 1 : this.lineLength + (to - from);
       return;

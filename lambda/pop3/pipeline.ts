@@ -26,11 +26,6 @@ export interface ReplyDecoder {
   fail(error: Error): void;
 }
 
-interface Waiting {
-  line: string;
-  decoder: ReplyDecoder;
-}
-
 /** Window settings. */
 export interface PipelineWindow {
   /** Most commands in flight when pipelining. */
@@ -42,8 +37,12 @@ export interface PipelineWindow {
 /** FIFO of in-flight decoders plus the commands waiting for room in the window. */
 export class Pipeline {
   private readonly inFlight: ReplyDecoder[] = [];
-  /** Commands not yet sent; a queue with a head index (shift() is O(n) on 10,000 entries). */
-  private waiting: Waiting[] = [];
+  /**
+   * Commands not yet sent: two parallel queues (no object per command) with a head index
+   * (shift() is O(n) on 10,000 entries).
+   */
+  private waitingLines: string[] = [];
+  private waitingDecoders: ReplyDecoder[] = [];
   private waitingHead = 0;
   private outgoing: string[] = [];
   private flushScheduled = false;
@@ -62,7 +61,7 @@ export class Pipeline {
   }
 
   private get waitingCount(): number {
-    return this.waiting.length - this.waitingHead;
+    return this.waitingDecoders.length - this.waitingHead;
   }
 
   /** Commands sent whose reply has not fully arrived. */
@@ -89,7 +88,8 @@ export class Pipeline {
   /** Queues a command; it is written as soon as the window allows (writes are batched). */
   submit(line: string, decoder: ReplyDecoder): void {
     this.assertAlive();
-    this.waiting.push({ line, decoder });
+    this.waitingLines.push(line);
+    this.waitingDecoders.push(decoder);
     // Pumped at the end of the tick, so commands submitted together go out in one write.
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -102,13 +102,11 @@ export class Pipeline {
 
   /** Removes a command that has not been written yet. Returns false when it already was. */
   cancel(decoder: ReplyDecoder): boolean {
-    for (let i = this.waitingHead; i < this.waiting.length; i++) {
-      if (this.waiting[i]?.decoder === decoder) {
-        this.waiting.splice(i, 1);
-        return true;
-      }
-    }
-    return false;
+    const i = this.waitingDecoders.indexOf(decoder, this.waitingHead);
+    if (i < 0) return false;
+    this.waitingLines.splice(i, 1);
+    this.waitingDecoders.splice(i, 1);
+    return true;
   }
 
   /** Routes received bytes to the pending decoders, in order. Throws on desync. */
@@ -143,9 +141,10 @@ export class Pipeline {
   /** Fails every pending and waiting decoder; further submits throw `error`. */
   failAll(error: Error): void {
     if (this.failed === undefined) this.failed = error;
-    const decoders = [...this.inFlight, ...this.waiting.slice(this.waitingHead).map((w) => w.decoder)];
+    const decoders = [...this.inFlight, ...this.waitingDecoders.slice(this.waitingHead)];
     this.inFlight.length = 0;
-    this.waiting = [];
+    this.waitingLines = [];
+    this.waitingDecoders = [];
     this.waitingHead = 0;
     this.outgoing = [];
     for (const decoder of decoders) decoder.fail(error);
@@ -163,15 +162,25 @@ export class Pipeline {
     // still pending guarantee a later refill, so nothing waits forever.
     const lowWater = this.pipelining ? this.settings.lowWater : 1;
     if (this.inFlight.length >= lowWater) return;
-    while (this.inFlight.length < window && this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead] as Waiting;
-      this.waiting[this.waitingHead++] = undefined as unknown as Waiting;
-      this.inFlight.push(next.decoder);
-      this.outgoing.push(next.line);
-      this.onSend?.(next.line);
+    const lines = this.waitingLines;
+    const decoders = this.waitingDecoders;
+    while (this.inFlight.length < window && this.waitingHead < decoders.length) {
+      const line = lines[this.waitingHead] as string;
+      const decoder = decoders[this.waitingHead] as ReplyDecoder;
+      lines[this.waitingHead] = '';
+      decoders[this.waitingHead++] = undefined as unknown as ReplyDecoder;
+      this.inFlight.push(decoder);
+      this.outgoing.push(line);
+      this.onSend?.(line);
     }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.waitingHead);
+    if (this.waitingHead === decoders.length) {
+      // Drained: start over rather than keep a long array of holes.
+      this.waitingLines = [];
+      this.waitingDecoders = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > decoders.length) {
+      this.waitingLines = lines.slice(this.waitingHead);
+      this.waitingDecoders = decoders.slice(this.waitingHead);
       this.waitingHead = 0;
     }
   }

@@ -64,10 +64,11 @@ class Pop3MailboxSession implements MailboxSession {
     return { messages, rejected };
   }
 
-  async *fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
-    for await (const item of this.session.fetch(requests)) {
-      yield { msg: item.msg, kind: item.kind, body: item.body };
-    }
+  fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
+    // The engine's items already have the port's shape ({ msg, kind, body }): handing its
+    // iterator through saves a second async generator (two promises) per message. Break and
+    // errors reach the engine's iterator directly, which withdraws or drains what is in flight.
+    return this.session.fetch(requests);
   }
 
   markDeleted(msgs: readonly number[]): Promise<void> {

@@ -6,11 +6,13 @@ import { Pop3Error } from '../../../lambda/pop3/errors.js';
 const LIMITS = { maxLineLength: 1000, maxSize: 1_000_000 };
 
 /** Decodes `chunks` as one multi-line body; returns the body and the bytes left after it. */
-function decode(chunks: Buffer[], limits = LIMITS): { body: Buffer; rest: Buffer; done: boolean } {
-  const decoder = new MultilineDecoder(limits);
+function decode(chunks: Buffer[], limits = LIMITS, compactInPlace = false): { body: Buffer; rest: Buffer; done: boolean } {
+  const decoder = new MultilineDecoder(limits, { compactInPlace });
   const out: Buffer[] = [];
   const rest: Buffer[] = [];
-  for (const chunk of chunks) {
+  for (const original of chunks) {
+    // compactInPlace rewrites the chunk it is fed (as the engine does with socket chunks): give it its own copy.
+    const chunk = compactInPlace ? Buffer.from(original) : original;
     if (decoder.done) {
       rest.push(chunk);
       continue;
@@ -39,23 +41,27 @@ const TRICKY = Buffer.concat([
 ]);
 
 describe('MultilineDecoder (the message framer)', () => {
-  it('gives the same body whatever byte offset the wire is split at', () => {
+  for (const compactInPlace of [false, true]) {
+    const mode = compactInPlace ? ' (unstuffing in place)' : '';
+  it(`gives the same body whatever byte offset the wire is split at${mode}`, () => {
     // Prepare
     const body = Buffer.from('line one\r\n.leading dot\r\n..two dots\r\n\r\n.\r\nend\r\n', 'latin1');
     const wire = Buffer.concat([encodeMultiline(body), Buffer.from('+OK next\r\n')]);
-    const expected = decode([wire]);
+    const expected = decode([wire], LIMITS, compactInPlace);
 
     // Act + Assess: every single split point and every pair of split points
     expect(expected.body.equals(body)).toBe(true);
     expect(expected.rest.toString()).toBe('+OK next\r\n');
     for (let i = 0; i <= wire.length; i++) {
       for (let j = i; j <= wire.length; j++) {
-        const got = decode(splitAt(wire, i, j));
+        const got = decode(splitAt(wire, i, j), LIMITS, compactInPlace);
         expect(got.body.equals(body)).toBe(true);
         expect(got.rest.toString()).toBe('+OK next\r\n');
       }
     }
   });
+
+  }
 
   it('finds the terminator when it is split across chunks one byte at a time', () => {
     const wire = Buffer.from('abc\r\n.\r\n', 'latin1');
@@ -87,25 +93,31 @@ describe('MultilineDecoder (the message framer)', () => {
     expect(got.body.toString()).toBe('\rx\r\n');
   });
 
-  it('property: unstuff(stuff(x)) === x for any bytes, at any split', () => {
+  for (const compactInPlace of [false, true]) {
+    const mode = compactInPlace ? ' (unstuffing in place)' : '';
+  it(`property: unstuff(stuff(x)) === x for any bytes, at any two splits${mode}`, () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(fc.constantFrom('.', '\r\n', '\n', '..', '\r', '.\r\n'), fc.string()), { maxLength: 30 }),
         fc.uint8Array({ maxLength: 20 }),
         fc.nat(),
-        (pieces, binary, cut) => {
+        fc.nat(),
+        (pieces, binary, cut, cut2) => {
           let body = Buffer.concat([Buffer.from(pieces.join(''), 'latin1'), Buffer.from(binary)]);
           // A multi-line body always ends with a line end (or is empty).
           if (body.length > 0 && body[body.length - 1] !== 0x0a) body = Buffer.concat([body, Buffer.from('\r\n')]);
           const wire = encodeMultiline(body);
           const at = cut % (wire.length + 1);
-          const got = decode(splitAt(wire, at));
+          const at2 = at + (cut2 % (wire.length - at + 1));
+          const got = decode(splitAt(wire, at, at2), LIMITS, compactInPlace);
           return got.done && got.body.equals(body) && got.rest.length === 0;
         },
       ),
       { numRuns: 2000 },
     );
   });
+
+  }
 
   it('refuses a line longer than the limit (a hostile server cannot make us buffer forever)', () => {
     const wire = Buffer.concat([Buffer.alloc(2000, 0x61), Buffer.from('\r\n.\r\n')]);
