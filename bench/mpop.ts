@@ -36,8 +36,17 @@ export interface Mpop {
   dispose(): Promise<void>;
 }
 
+/** How the runner behaves between runs. */
+export interface MpopOptions {
+  /**
+   * Idle-poll reference: `--only-new --keep` and a UIDL file that persists across runs (the
+   * first run fills it). Default: the UIDL file is removed before each run (full downloads).
+   */
+  onlyNew?: boolean;
+}
+
 /** Writes the config (mode 0600: it holds the test password) and returns a runner. */
-export async function prepareMpop(account: MpopAccount): Promise<Mpop> {
+export async function prepareMpop(account: MpopAccount, options: MpopOptions = {}): Promise<Mpop> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-mpop-'));
   const configFile = join(dir, 'mpoprc');
   const uidlsFile = join(dir, 'uidls');
@@ -54,6 +63,7 @@ export async function prepareMpop(account: MpopAccount): Promise<Mpop> {
     ...tls,
     'pipelining on',
     'keep on',
+    ...(options.onlyNew ? ['only_new on'] : []),
     'received_header off',
     'timeout 300',
     `uidls_file ${uidlsFile}`,
@@ -64,6 +74,7 @@ export async function prepareMpop(account: MpopAccount): Promise<Mpop> {
 
   return {
     async run() {
+      if (options.onlyNew) return spawnMpop(configFile, ['--only-new', '--keep']);
       await rm(uidlsFile, { force: true });
       return spawnMpop(configFile);
     },
@@ -103,10 +114,10 @@ export async function mpopStartMs(runs = 5): Promise<number> {
   return times[Math.floor(times.length / 2)] ?? Number.NaN;
 }
 
-function spawnMpop(configFile: string): Promise<MpopResult> {
+function spawnMpop(configFile: string, extraArgs: readonly string[] = []): Promise<MpopResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('mpop', ['-C', configFile, '--quiet', 'bench'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('mpop', ['-C', configFile, '--quiet', ...extraArgs, 'bench'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const watch = child.pid === undefined ? undefined : watchProcess(child.pid);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
