@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SeededCorpus } from './corpus.js';
+import { gunzipSync } from 'node:zlib';
 
 /** What the check found. */
 export interface DrainCheck {
@@ -84,7 +85,9 @@ export async function checkDrain(
 
   const stateByStatus: Record<string, number> = {};
   const state = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: stateKey }));
-  const stateText = await state.Body!.transformToString();
+  const stored = Buffer.from(await state.Body!.transformToByteArray());
+  // S3StateStore writes the document gzip-compressed (RFC 1952 magic 0x1f 0x8b).
+  const stateText = (stored[0] === 0x1f && stored[1] === 0x8b ? gunzipSync(stored) : stored).toString('utf8');
   const doc = JSON.parse(stateText) as { uids: Record<string, { status: string }> };
   for (const entry of Object.values(doc.uids)) stateByStatus[entry.status] = (stateByStatus[entry.status] ?? 0) + 1;
   const unpublishedInState = stateByStatus.unpublished ?? 0;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRequests } from '../../lambda/adapters/aws-counter.js';
 import { S3LeaseStore } from '../../lambda/adapters/s3/lease-store.js';
@@ -134,6 +135,35 @@ describe('S3 adapters against a real S3 API (fauxqs on loopback)', () => {
     expect(loaded!.version).toBe(v1);
     expect(v2).not.toBe(v1);
     expect(new TextDecoder().decode((await state.load('box'))!.body)).toBe('{"seen":["a"]}');
+  });
+
+  it('stores the state document gzip-compressed, so a 100,000-UID keep-mode state stays small', async () => {
+    // Prepare: the shape of a real seen-state entry (~200 bytes of JSON each).
+    const state = new S3StateStore({ client, bucket, prefix: 'big/' });
+    const entries = Array.from({ length: 100_000 }, (_, i) => {
+      const uid = createHash('sha1').update(String(i)).digest('hex').slice(0, 24);
+      const key = `mail/box/full/${createHash('sha256').update(uid).digest('hex')}.eml`;
+      return `"${uid}":{"firstSeen":"2026-01-01T00:00:00.000Z","key":"${key}","kind":"full","status":"published","size":${4096 + i}}`;
+    });
+    const json = new TextEncoder().encode(`{"uids":{${entries.join(',')}}}`);
+
+    // Act
+    await state.save('box', json, null);
+
+    // Assess: compressed at rest (the Content-Encoding label is checked in s3-state-lost-update),
+    // and the exact bytes come back.
+    const stored = await readBack('big/state/box.json');
+    expect(stored.length).toBeLessThan(json.length / 3);
+    expect(gunzipSync(stored).equals(Buffer.from(json))).toBe(true);
+    expect(Buffer.from((await state.load('box'))!.body).equals(Buffer.from(json))).toBe(true);
+  });
+
+  it('still loads a state document written uncompressed by an earlier version', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'old/state/box.json', Body: '{"seen":["old"]}', ContentType: 'application/json' }));
+
+    const loaded = await new S3StateStore({ client, bucket, prefix: 'old/' }).load('box');
+
+    expect(new TextDecoder().decode(loaded!.body)).toBe('{"seen":["old"]}');
   });
 
   // The emulator ignores If-None-Match on writes, so contention is tested in s3-lease-double-poller.

@@ -29,6 +29,9 @@ describe('S3StateStore compare-and-swap', () => {
     expect(input.Key).toBe('p/state/box.json');
     expect(input.IfNoneMatch).toBe('*');
     expect(input.IfMatch).toBeUndefined();
+    // Stored gzip-compressed and labelled so (the fake keeps the bytes as sent).
+    expect(input.ContentEncoding).toBe('gzip');
+    expect(input.ContentType).toBe('application/json');
     const loaded = await store.load('box');
     expect(loaded && decode(loaded.body)).toBe('{"v":1}');
     expect(loaded?.version).toBe(version);

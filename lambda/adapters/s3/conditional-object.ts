@@ -37,8 +37,14 @@ export async function readDocument(doc: S3Document, what: string): Promise<{ bod
   }
 }
 
-/** PutObject of a JSON body under `condition`. `what` names the action in errors. */
-export async function writeDocument(doc: S3Document, body: Uint8Array, condition: WriteCondition, what: string): Promise<ConditionalWrite> {
+/** PutObject of a JSON body (gzip-compressed when `contentEncoding` says so) under `condition`. `what` names the action in errors. */
+export async function writeDocument(
+  doc: S3Document,
+  body: Uint8Array,
+  condition: WriteCondition,
+  what: string,
+  contentEncoding?: 'gzip',
+): Promise<ConditionalWrite> {
   const { client, bucket, key, code } = doc;
   try {
     const response = await client.send(new PutObjectCommand({
@@ -46,6 +52,7 @@ export async function writeDocument(doc: S3Document, body: Uint8Array, condition
       Key: key,
       Body: body,
       ContentType: 'application/json',
+      ...(contentEncoding === undefined ? {} : { ContentEncoding: contentEncoding }),
       ...condition,
     }));
     if (response.ETag === undefined) throw new AdapterError(code, 'transient', `PutObject s3://${bucket}/${key} returned no ETag`);

@@ -5,12 +5,29 @@
  * nobody wrote since we loaded, If-None-Match: * only if nobody created it first. A 412 (lost
  * the race) or 409 ConditionalRequestConflict (a concurrent conditional write) is STATE_CONFLICT
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+ *
+ * The document is stored gzip-compressed (Content-Encoding: gzip): a mailbox that keeps its
+ * mail holds ~200 bytes of state per message, read on every poll and rewritten at each
+ * checkpoint; 100,000 kept messages are 20.7 MB of JSON and 6.2 MB compressed. Documents
+ * written uncompressed by earlier versions are recognised by their first bytes and still load.
  */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LoadedState, StateStore, StateVersion } from '../../sync/ports.js';
 import { AdapterError } from '../errors.js';
 import { checkMailboxId } from '../names.js';
 import { readDocument, writeDocument, type S3Document, type WriteCondition } from './conditional-object.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+/** Level 3: within 2% of level 6's size at two thirds of its CPU (measured on a 20.7 MB state). */
+const GZIP_LEVEL = 3;
+
+/** RFC 1952 section 2.3.1: every gzip member starts with ID1 ID2 = 0x1f 0x8b; JSON never does. */
+function isGzip(body: Uint8Array): boolean {
+  return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+}
 
 /** Options for S3StateStore. */
 export interface S3StateStoreOptions {
@@ -40,13 +57,20 @@ export class S3StateStore implements StateStore {
   /** Loads the document and its ETag, or null if the mailbox has none yet. */
   async load(mailboxId: string): Promise<LoadedState | null> {
     const current = await readDocument(this.document(mailboxId), 'loading state');
-    return current === null ? null : { body: current.body, version: current.etag };
+    if (current === null) return null;
+    if (!isGzip(current.body)) return { body: current.body, version: current.etag };
+    try {
+      return { body: new Uint8Array(await gunzipAsync(current.body)), version: current.etag };
+    } catch (error) {
+      throw new AdapterError('STATE_FAILED', 'permanent', `state of mailbox ${mailboxId} is not valid gzip`, { cause: error });
+    }
   }
 
   /** Writes only if the ETag still equals `expected` (null: only if absent); returns the new ETag. */
   async save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion> {
     const condition: WriteCondition = expected === null ? { IfNoneMatch: '*' } : { IfMatch: expected };
-    const written = await writeDocument(this.document(mailboxId), body, condition, 'saving state');
+    const compressed = await gzipAsync(body, { level: GZIP_LEVEL });
+    const written = await writeDocument(this.document(mailboxId), compressed, condition, 'saving state', 'gzip');
     // If-Match on a key that no longer exists answers 404: someone deleted it, also a lost race.
     if ('lost' in written) {
       throw new AdapterError('STATE_CONFLICT', 'throttled', `state of mailbox ${mailboxId} was changed by another writer`, { cause: written.lost });
