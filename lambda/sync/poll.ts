@@ -19,7 +19,7 @@ import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import { planPoll, policyWarnings, selectDeletes, type Plan } from './plan.js';
 import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
-import { pruneState, type SeenState } from './state.js';
+import { pruneState, type SeenEntry, type SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollOptions, PollSummary } from './types.js';
 
@@ -37,7 +37,7 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   const summary = newSummary(policy.id, started);
   try {
     validatePolicy(policy);
-    await runPoll(policy, deps, options, clock, logger, summary);
+    await runPoll({ policy, deps, options, clock, logger, summary });
   } catch (error) {
     fail(summary, error);
   }
@@ -47,6 +47,16 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   const log = summary.status === 'ok' ? logger.info : logger.warn;
   log.call(logger, 'mailbox polled', { ...summary });
   return summary;
+}
+
+/** What every step of one poll works with, bundled once instead of threaded one by one. */
+interface PollRun {
+  policy: MailboxPolicy;
+  deps: PollDependencies;
+  options: PollOptions;
+  clock: Clock;
+  logger: Logger;
+  summary: PollSummary;
 }
 
 /** An open session and a once-only way to end it (QUIT, or drop without QUIT). */
@@ -64,14 +74,8 @@ interface Survey {
 }
 
 /** The poll proper. Throws; pollMailbox turns it into the summary. */
-async function runPoll(
-  policy: MailboxPolicy,
-  deps: PollDependencies,
-  options: PollOptions,
-  clock: Clock,
-  logger: Logger,
-  summary: PollSummary,
-): Promise<void> {
+async function runPoll(run: PollRun): Promise<void> {
+  const { policy, deps, options, clock, logger, summary } = run;
   const filter = policy.filter ? compileFilter(policy.filter) : undefined;
   // State before the session: a corrupt document must not cost a login and a maildrop lock.
   const seen = await StateKeeper.load(deps.state, clock, policy.id);
@@ -102,7 +106,7 @@ async function runPoll(
     } else {
       survey.plan = planPoll(policy, survey.messages, keeper.state);
     }
-    await ingestAndDelete(policy, deps, options, clock, logger, summary, keeper, survey, filter);
+    await ingestAndDelete(run, keeper, survey, filter);
   } catch (error) {
     await survey.handle.end('abort', error);
     throw error;
@@ -177,16 +181,12 @@ function isIdle(policy: MailboxPolicy, survey: Survey, state: SeenState, now: Da
 
 /** Under the lease: breaker, republish, ingest, record, DELE, QUIT. */
 async function ingestAndDelete(
-  policy: MailboxPolicy,
-  deps: PollDependencies,
-  options: PollOptions,
-  clock: Clock,
-  logger: Logger,
-  summary: PollSummary,
+  run: PollRun,
   keeper: StateKeeper,
   survey: Survey,
   filter: ReturnType<typeof compileFilter> | undefined,
 ): Promise<void> {
+  const { policy, deps, options, clock, logger, summary } = run;
   const { handle, messages, plan } = survey;
   const { session } = handle;
   const endSession = handle.end;
@@ -245,43 +245,25 @@ async function ingestAndDelete(
     await endSession('abort');
     return;
   }
-  await deleteAndQuit(policy, session, keeper, messages, clock, logger, summary, endSession);
+  await deleteAndQuit(run, handle, keeper, messages);
 }
 
 /** DELE what is acknowledged and due, QUIT, and only then record the deletions. */
-async function deleteAndQuit(
-  policy: MailboxPolicy,
-  session: MailboxSession,
-  keeper: StateKeeper,
-  listing: readonly ListedMessage[],
-  clock: Clock,
-  logger: Logger,
-  summary: PollSummary,
-  endSession: (how: 'quit' | 'abort', reason?: unknown) => Promise<void>,
-): Promise<void> {
+async function deleteAndQuit(run: PollRun, handle: SessionHandle, keeper: StateKeeper, listing: readonly ListedMessage[]): Promise<void> {
+  const { policy, clock, logger, summary } = run;
   const msgs = selectDeletes(policy, listing, keeper.state, clock.now());
   if (msgs.length > 0) {
     // Record the intent first: a kill between the committing QUIT and the save below must not
     // make the next poll read the vanished UIDs as a new UID epoch (circuit breaker).
-    const selected = new Set(msgs);
-    for (const m of listing) {
-      const entry = keeper.state.entries.get(m.uid);
-      if (entry && selected.has(m.msg)) keeper.state.entries.set(m.uid, { ...entry, deleteSent: true });
-    }
-    keeper.markDirty();
+    markEntries(keeper, listing, msgs, { deleteSent: true });
     await keeper.save();
-    await session.markDeleted(msgs);
+    await handle.session.markDeleted(msgs);
   }
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
-  await endSession('quit');
+  await handle.end('quit');
   if (msgs.length === 0) return;
   summary.deleted = msgs.length;
-  const deleted = new Set(msgs);
-  for (const m of listing) {
-    const entry = keeper.state.entries.get(m.uid);
-    if (entry && deleted.has(m.msg)) keeper.state.entries.set(m.uid, { ...entry, status: 'deleted' });
-  }
-  keeper.markDirty();
+  markEntries(keeper, listing, msgs, { status: 'deleted' });
   try {
     await keeper.save();
   } catch (error) {
@@ -289,6 +271,16 @@ async function deleteAndQuit(
     summary.warnings.push('Deletions committed but not recorded; the next poll prunes them');
     logger.warn('state save after QUIT failed', { mailboxId: policy.id, error: errorInfo(error) });
   }
+}
+
+/** Applies `patch` to the state entries of the listed messages numbered in `msgs`. */
+function markEntries(keeper: StateKeeper, listing: readonly ListedMessage[], msgs: readonly number[], patch: Partial<SeenEntry>): void {
+  const selected = new Set(msgs);
+  for (const m of listing) {
+    const entry = keeper.state.entries.get(m.uid);
+    if (entry && selected.has(m.msg)) keeper.state.entries.set(m.uid, { ...entry, ...patch });
+  }
+  keeper.markDirty();
 }
 
 function fail(summary: PollSummary, error: unknown): void {
