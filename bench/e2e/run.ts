@@ -262,7 +262,7 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
     const maxInvocations = Math.max(20, Math.ceil(SIZES.backlog / 500));
     const figures = await drain({ mailboxId: user, budgetMs: BUDGET_MS, maxInvocations, secret: PASSWORD, storedLog, env, log }, corpus);
     log(`  drained=${figures.drained} in ${figures.invocations} invocations; verifying`);
-    const check = await checkDrain(s3, BUCKET, `mail/${user}/`, `state/${user}.json`, corpus, storedLog);
+    const check = await checkDrain(s3, BUCKET, `mail/${user}/`, user, corpus, storedLog);
     // The emulator keeps objects in memory: drop the checked ones before the next drain.
     await deletePrefix(s3, BUCKET, `mail/${user}/`);
     const left = (await dovecot.maildirFiles(user)).length;

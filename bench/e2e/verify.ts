@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SeededCorpus } from './corpus.js';
-import { gunzipSync } from 'node:zlib';
+import { S3StateStore } from '../../lambda/adapters/s3/state-store.js';
 
 /** What the check found. */
 export interface DrainCheck {
@@ -37,7 +37,7 @@ export async function checkDrain(
   s3: S3Client,
   bucket: string,
   prefix: string,
-  stateKey: string,
+  mailboxId: string,
   corpus: SeededCorpus,
   storedLog: string,
 ): Promise<DrainCheck> {
@@ -84,10 +84,10 @@ export async function checkDrain(
   const unpublished = uidHashes.filter((h) => !published.has(h)).length + (keys.length - uidHashes.length);
 
   const stateByStatus: Record<string, number> = {};
-  const state = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: stateKey }));
-  const stored = Buffer.from(await state.Body!.transformToByteArray());
-  // S3StateStore writes the document gzip-compressed (RFC 1952 magic 0x1f 0x8b).
-  const stateText = (stored[0] === 0x1f && stored[1] === 0x8b ? gunzipSync(stored) : stored).toString('utf8');
+  // Through the adapter the handler wrote it with (it stores the document gzip-compressed).
+  const state = await new S3StateStore({ client: s3, bucket }).load(mailboxId);
+  if (state === null) throw new Error(`no seen-state for mailbox ${mailboxId} in s3://${bucket}`);
+  const stateText = new TextDecoder().decode(state.body);
   const doc = JSON.parse(stateText) as { uids: Record<string, { status: string }> };
   for (const entry of Object.values(doc.uids)) stateByStatus[entry.status] = (stateByStatus[entry.status] ?? 0) + 1;
   const unpublishedInState = stateByStatus.unpublished ?? 0;
