@@ -47,9 +47,29 @@ export interface FetchRequest {
 export interface FetchedMessage {
   msg: number;
   kind: 'full' | 'headers';
-  /** Exactly the message octets: dot-unstuffed, CRLF kept, 8-bit clean. */
+  /** Exactly the message octets: dot-unstuffed, CRLF kept, 8-bit clean. Empty when `refused`. */
   body: AsyncIterable<Uint8Array>;
+  /**
+   * Set when the server answered -ERR to this one RETR/TOP (a message it cannot serve). The
+   * session is still usable: the iterator goes on with the next request.
+   */
+  refused?: MessageRefusal;
 }
+
+/** Why the server would not serve one message. */
+export interface MessageRefusal {
+  /** Our explanation, safe to log. */
+  reason: string;
+  /** The server's own text, escaped and bounded (RFC 2449 response code included). */
+  serverText?: string;
+}
+
+/**
+ * Code of the error a message body throws when that one message breaks a limit of the mail
+ * source (a real size past its hard cap). The source has discarded the rest of that message,
+ * so the session stays usable; the sync core counts it as a failed attempt of that UID.
+ */
+export const MESSAGE_FAULT = 'MESSAGE_FAULT';
 
 /** An open, authenticated POP3 session in TRANSACTION state. */
 export interface MailboxSession {
@@ -86,8 +106,16 @@ export interface StoreRequest {
 
 /** Outcome of a conditional create. */
 export interface StoreResult {
-  /** 'already-stored': an object already existed under the key (If-None-Match), not an error. */
-  status: 'stored' | 'already-stored';
+  /**
+   * - stored: a new object was created under the key.
+   * - already-stored: an object already existed under the key AND its SHA-256 (object metadata)
+   *   equals the SHA-256 of this body; nothing was written.
+   * - conflict: an object already existed under the key with other content (a re-used UID);
+   *   nothing was written. The body was still read to its end, so size/sha256 are this body's.
+   * A store never answers already-stored without comparing: that would report success for
+   * bytes that are not in storage.
+   */
+  status: 'stored' | 'already-stored' | 'conflict';
   /** Where it lives, for the event: bucket (or folder) and key. */
   location: { bucket: string; key: string };
   /** Octets actually stored and their SHA-256 (hex), computed while streaming. */
@@ -95,10 +123,19 @@ export interface StoreResult {
   sha256: string;
 }
 
-/** Durable, conditional-create storage of raw messages. */
+/** Durable, conditional-create storage of raw messages. Several put() calls may run at once. */
 export interface MessageStore {
-  /** Resolves only once the object is durable. Never overwrites an existing object. */
+  /**
+   * Writes the object unless one exists under the key. Never overwrites. The object may not be
+   * durable yet when this resolves (a local folder defers its fsyncs to commit()).
+   */
   put(request: StoreRequest): Promise<StoreResult>;
+  /**
+   * Durability barrier (group commit): resolves once every object that an earlier put()
+   * reported 'stored' is durable. The sync core calls it before it announces, records or
+   * deletes anything it stored. A store whose put() is durable on return (S3) resolves at once.
+   */
+  commit(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +188,15 @@ export interface StateStore {
 /** A held lease; release is best-effort (the lease also expires by itself). */
 export interface Lease {
   readonly owner: string;
+  /** When the lease lapses unless renewed (updated by renew()). */
   readonly expiresAt: Date;
+  /**
+   * Extends the lease to now + ttlMs, only if this owner still holds it (compare-and-swap).
+   * Resolves false when the lease was lost (expired and taken by another poller): the poll
+   * must stop writing.
+   */
+  renew(ttlMs: number): Promise<boolean>;
+  /** Removes the lease, and never a successor's (an owner/version check, not a blind delete). */
   release(): Promise<void>;
 }
 

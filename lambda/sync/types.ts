@@ -53,6 +53,18 @@ export interface MailboxPolicy {
   keyPrefix?: string;
   /** When true, a UID epoch change (circuit breaker) is accepted once: see docs/delivery-guarantees.md. */
   acceptNewEpoch?: boolean;
+  /**
+   * Who the mailbox is: a fingerprint of host, port and user (the entry points compute it). Kept
+   * with the seen-state; a poll whose identity differs from the stored one is refused unless
+   * `acceptNewIdentity` is set (pointing an id at another server must not look like new mail).
+   */
+  identity?: string;
+  /** Accept a changed `identity` once and record the new one. */
+  acceptNewIdentity?: boolean;
+  /** Failed fetch attempts of one UID before it is set aside ("Message Failed"); default 3. */
+  maxAttempts?: number;
+  /** Bring messages that were set aside back into this poll (their attempt counts restart). */
+  retryFailed?: boolean;
 }
 
 /** The adapters one poll runs against. */

@@ -16,6 +16,7 @@ import { IngestError } from '../../lambda/shared/errors.js';
 /** Every place a memory port can be told to fail. */
 export type FaultPoint =
   | 'lease'
+  | 'lease-renew'
   | 'open'
   | 'list'
   | 'fetch'

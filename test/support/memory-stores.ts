@@ -57,6 +57,10 @@ export class MemoryStore implements MessageStore {
     this.world.faults.hit('store-after');
     return { status, location: { bucket: 'memory', key: request.key }, size: body.length, sha256 };
   }
+
+  async commit(): Promise<void> {
+    if (this.world.faults.killed) throw new KilledError();
+  }
 }
 
 /** Publisher that records every delivered event (duplicates included). */
@@ -152,13 +156,23 @@ export class MemoryLeaseStore implements LeaseStore {
     if (current && current.expiresAt > now && current.owner !== owner) return null;
     const expiresAt = now + ttlMs;
     this.held.set(mailboxId, { owner, expiresAt });
-    return {
+    const lease = {
       owner,
       expiresAt: new Date(expiresAt),
+      renew: async (renewTtlMs: number): Promise<boolean> => {
+        this.world.faults.hit('lease-renew');
+        const held = this.held.get(mailboxId);
+        const at = this.clock.now().getTime();
+        if (!held || held.owner !== owner || held.expiresAt <= at) return false;
+        held.expiresAt = at + renewTtlMs;
+        lease.expiresAt = new Date(held.expiresAt);
+        return true;
+      },
       release: async () => {
         if (this.world.faults.killed) throw new KilledError();
         if (this.held.get(mailboxId)?.owner === owner) this.held.delete(mailboxId);
       },
     };
+    return lease;
   }
 }

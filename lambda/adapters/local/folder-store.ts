@@ -35,6 +35,9 @@ export class FolderMessageStore implements MessageStore {
     this.root = resolve(options.dir);
   }
 
+  /** Every put() is durable when it resolves: nothing left to sync. */
+  async commit(): Promise<void> {}
+
   /** Stores the body at `<dir>/<key>` unless a file is already there. */
   async put(request: StoreRequest): Promise<StoreResult> {
     const target = resolveKey(this.root, request.key);

@@ -72,6 +72,9 @@ export class S3MessageStore implements MessageStore {
     this.tmpDir = options.tmpDir ?? tmpdir();
   }
 
+  /** Every put() is durable when it resolves: nothing left to sync. */
+  async commit(): Promise<void> {}
+
   /** Stores the body under `request.key` unless an object is already there. */
   async put(request: StoreRequest): Promise<StoreResult> {
     checkObjectKey(request.key);
