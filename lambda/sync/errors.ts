@@ -14,6 +14,10 @@ export const SYNC_ERROR_CODES = {
   SYNC_LEASE_HELD: 'throttled',
   /** Most known UIDs vanished and most listed UIDs are new: the UID epoch changed. */
   SYNC_CIRCUIT_OPEN: 'permanent',
+  /** The seen-state was recorded for another server or user (MailboxPolicy.identity). */
+  SYNC_IDENTITY_MISMATCH: 'permanent',
+  /** The lease lapsed and another poller took it: this poll stopped writing. */
+  SYNC_LEASE_LOST: 'throttled',
   /** The caller's AbortSignal fired. */
   SYNC_ABORTED: 'transient',
   /** The policy cannot be applied (bad id, bad limits). */

@@ -19,6 +19,8 @@ export const DETAIL_TYPE_MESSAGE_STORED = 'Message Stored';
 export const DETAIL_TYPE_HEADERS_FETCHED = 'Headers Fetched';
 /** A message was deliberately not fetched in full: filter, or larger than maxMessageSize. */
 export const DETAIL_TYPE_MESSAGE_SKIPPED = 'Message Skipped';
+/** A message was set aside after maxAttempts failed fetches: never deleted, never fetched again until retried. */
+export const DETAIL_TYPE_MESSAGE_FAILED = 'Message Failed';
 /** One per poll: the PollSummary. */
 export const DETAIL_TYPE_MAILBOX_POLLED = 'Mailbox Polled';
 /** The UID circuit breaker tripped: nothing was ingested, a human must accept the new epoch. */
@@ -29,6 +31,7 @@ export type DetailType =
   | typeof DETAIL_TYPE_MESSAGE_STORED
   | typeof DETAIL_TYPE_HEADERS_FETCHED
   | typeof DETAIL_TYPE_MESSAGE_SKIPPED
+  | typeof DETAIL_TYPE_MESSAGE_FAILED
   | typeof DETAIL_TYPE_MAILBOX_POLLED
   | typeof DETAIL_TYPE_CIRCUIT_OPENED;
 
@@ -56,6 +59,8 @@ export interface StoredObject {
   size: number;
   /** SHA-256 (hex) of the stored octets. */
   sha256: string;
+  /** 2 and up when the UID was re-used by the server and this is a later message under it. */
+  generation?: number;
 }
 
 /** Detail of "Message Stored": the raw RFC 5322 message is at bucket/key. */
@@ -82,6 +87,21 @@ export interface MessageSkippedDetail extends MessageEventBase {
   stored?: StoredObject;
 }
 
+/** Detail of "Message Failed": the message stays on the server, untouched, until retried. */
+export interface MessageFailedDetail extends MessageEventBase {
+  kind: 'failed';
+  /** Our explanation of the last failure (e.g. "server refused RETR"). */
+  reason: string;
+  /** Failed attempts so far (>= maxAttempts). */
+  attempts: number;
+  /** LIST's size hint, in octets. */
+  listSize: number;
+  /** The server's own text for the last refusal, escaped and bounded, when it gave one. */
+  serverText?: string;
+  /** What to do: fix the server side, then poll with retryFailed (CLI: --retry-failed). */
+  action: string;
+}
+
 /** Detail of "Mailbox Polled": the PollSummary plus the schema version. */
 export interface MailboxPolledDetail extends PollSummary {
   schemaVersion: typeof EVENT_SCHEMA_VERSION;
@@ -93,6 +113,8 @@ export interface CircuitStats {
   listed: number;
   unknownListed: number;
   knownGone: number;
+  /** Gone known UIDs matched by a new UID of the same LIST size (the renumbering signal). */
+  reappeared: number;
 }
 
 /** Detail of "Mailbox Circuit Opened". */
@@ -105,7 +127,7 @@ export interface CircuitOpenedDetail extends CircuitStats {
 }
 
 /** Any per-message detail. */
-export type MessageEventDetail = MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail;
+export type MessageEventDetail = MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail | MessageFailedDetail;
 
 /** Detail type of a per-message detail. */
 export function detailTypeOf(detail: MessageEventDetail): DetailType {
@@ -116,6 +138,8 @@ export function detailTypeOf(detail: MessageEventDetail): DetailType {
       return DETAIL_TYPE_HEADERS_FETCHED;
     case 'skipped':
       return DETAIL_TYPE_MESSAGE_SKIPPED;
+    case 'failed':
+      return DETAIL_TYPE_MESSAGE_FAILED;
   }
 }
 

@@ -1,9 +1,16 @@
 /**
- * Ingestion of one poll's work, message by message: fetched -> stored -> published -> recorded.
- * Events are published in batches; after each batch the outcome is recorded in the seen-state,
- * which is checkpointed (CAS save) every SYNC_LIMITS.checkpointEveryMessages / ...Ms, so a hard
- * kill costs at most a bounded re-fetch (objects then found already stored).
+ * Ingestion of one poll's work: fetched -> stored -> (committed, published, recorded by the
+ * Recorder). Reading from POP3 never waits for a store: a body up to inMemoryBodyBytes is read
+ * into memory and stored in the background (StorePipeline: bounded by count and octets); a
+ * larger one streams to its store while later ones wait. Stores complete out of order; the
+ * recorder keeps the guarantees (durable before announced, acknowledged before deleted).
+ *
+ * Per message, what can go wrong without failing the poll: the server refuses it (-ERR) or it
+ * breaks a limit of the source (MESSAGE_FAULT): an attempt is counted, and after maxAttempts the
+ * message is set aside ("Message Failed"); the key holds other bytes (a re-used UID): it is
+ * fetched again under the next generation's key.
  */
+import { createHash } from 'node:crypto';
 import { evaluateFilter, type CompiledFilter } from './filter.js';
 import {
   EVENT_SCHEMA_VERSION,
@@ -13,276 +20,333 @@ import {
   type SkipReason,
   type StoredObject,
 } from './events.js';
+import { FetchQueue, fetchJobs, type WindowJob } from './fetch-loop.js';
 import { HeaderCapture, extractHeaders, headerBlockEnd, type ExtractedHeaders } from './headers.js';
-import { eventId, messageKey, uidHash, type MessageKind } from './keys.js';
+import { eventId, messageKey, uidHash, type EventKind, type MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
-import type { Clock, EventPublisher, FetchedMessage, Logger, MailboxSession, MessageStore, OutgoingEvent } from './ports.js';
+import { MESSAGE_FAULT, type MailboxSession, type MessageRefusal } from './ports.js';
 import type { PlannedMessage } from './plan.js';
+import type { Recorder } from './recorder.js';
 import type { StateKeeper } from './checkpoint.js';
-import type { SeenEntry } from './state.js';
-import type { MailboxPolicy, PollProgress, PollSummary } from './types.js';
-import { SyncError } from './errors.js';
+import type { HeadersReason, SeenEntry } from './state.js';
+import { StorePipeline } from './store-pipeline.js';
+import { boundText } from './summary.js';
+import type { MailboxPolicy, PollDependencies, PollProgress, PollSummary } from './types.js';
+import type { Clock, Logger } from './ports.js';
 
 /** What ingestion needs from the poll. */
 export interface IngestContext {
   policy: MailboxPolicy;
   session: MailboxSession;
-  store: MessageStore;
-  publisher: EventPublisher;
+  deps: Pick<PollDependencies, 'store'>;
   keeper: StateKeeper;
+  recorder: Recorder;
   clock: Clock;
   logger: Logger;
   summary: PollSummary;
   filter?: CompiledFilter;
-  /** True once no new message may start (deadline passed or signal aborted). */
+  /** True once no new message may start (deadline passed, signal aborted, lease lost). */
   shouldStop: () => boolean;
   onProgress?: (progress: PollProgress) => void;
 }
 
-/** How one message is fetched in the store phase. */
-type FetchKind = 'full' | 'headers' | 'too-large';
+/** Why a message is fetched. */
+type Purpose =
+  | 'full' // a new message, stored in full
+  | 'headers' // a new message whose header block is stored (mode, filter or too large)
+  | 'filter' // TOP for the filter to decide
+  | 'verify-top' // TOP to confirm a known message's identity before DELE
+  | 'verify-full'; // RETR to confirm a known message's identity (no TOP evidence)
 
-interface Queued {
-  uid: string;
-  entry: SeenEntry;
-  event: OutgoingEvent;
-  /** A RETR whose event is not yet acknowledged (see unsafeRetrieved). */
-  retrieved: boolean;
+interface Job extends WindowJob {
+  m: PlannedMessage;
+  purpose: Purpose;
+  generation: number;
+  /** For purpose 'headers': why only the header block. */
+  headersWhy?: HeadersReason;
 }
 
-/** Runs the fetch/store/publish/record loop for one poll. */
+/** Runs the fetch/store loop of one poll. */
 export class Ingestor {
   /** Work items finished (recorded or queued for recording). */
   processed = 0;
-  /** RETRs in this session whose event is not acknowledged: with EXPIRE 0, QUIT would lose them. */
-  unsafeRetrieved = 0;
-  /** Events the publisher did not acknowledge in this poll. */
-  unacknowledged = 0;
-  private batch: Queued[] = [];
-  private batchStartedAt = 0;
   private bytesDone = 0;
   private planned = 0;
   private readonly prefix: string;
+  private readonly maxSize: number;
+  private readonly pipeline = new StorePipeline({ maxTasks: SYNC_LIMITS.storesInFlight, maxBytes: SYNC_LIMITS.storeBytesInFlight });
 
   constructor(private readonly ctx: IngestContext) {
     this.prefix = ctx.policy.keyPrefix ?? '';
+    this.maxSize = ctx.policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
   }
 
-  /** Republishes events recorded as unacknowledged by earlier polls, with their original ids. */
-  async republishPending(): Promise<void> {
-    for (const [uid, entry] of this.ctx.keeper.state.entries) {
-      if (entry.status !== 'unpublished' || !entry.event) continue;
-      const event: OutgoingEvent = { id: entry.event.id, detailType: entry.event.detailType, detail: entry.event.detail };
-      this.queue({ uid, entry: { ...entry }, event, retrieved: false });
-      if (this.batch.length >= SYNC_LIMITS.publishBatchSize) await this.flush();
-    }
-    await this.flush();
-  }
-
-  /** Processes `work` in order until done or shouldStop(); throws on the first store/fetch/state failure. */
+  /** Processes `work` until done or shouldStop(); throws on a store, source or recorder failure. */
   async ingest(work: readonly PlannedMessage[]): Promise<void> {
-    this.planned = work.length;
-    const toFetch: Array<{ m: PlannedMessage; kind: FetchKind }> = [];
-    const filtered = work.filter((m) => m.action === 'filter');
-    if (filtered.length > 0) toFetch.push(...(await this.applyFilter(filtered)));
-    for (const m of work) {
-      if (m.action !== 'filter') toFetch.push({ m, kind: m.action });
-    }
-    toFetch.sort((a, b) => a.m.msg - b.m.msg);
-    for (let i = 0; i < toFetch.length && !this.ctx.shouldStop(); i += SYNC_LIMITS.fetchWindow) {
-      const window = toFetch.slice(i, i + SYNC_LIMITS.fetchWindow);
-      const requests = window.map(({ m, kind }) => ({ msg: m.msg, kind: kind === 'full' ? ('full' as const) : ('headers' as const) }));
-      let index = 0;
-      for await (const fetched of this.ctx.session.fetch(requests)) {
-        const item = window[index++];
-        if (!item || item.m.msg !== fetched.msg) {
-          throw new SyncError('SYNC_PORT_CONTRACT', `Mail source yielded message ${fetched.msg} out of request order`);
-        }
-        await this.storeOne(item.m, item.kind, fetched);
-        await this.maybeFlush();
-        // Deadline: finish the message in flight, start no new one (the rest is backlog).
-        if (this.ctx.shouldStop()) break;
-      }
-    }
-    await this.flush();
-  }
-
-  /**
-   * Publishes the queued events, records each outcome (published, or unpublished with its
-   * event kept for the next poll) and checkpoints when due. A publisher that throws is treated as
-   * "nothing acknowledged": recorded, then rethrown.
-   */
-  async flush(): Promise<void> {
-    if (this.batch.length === 0) return;
-    const batch = this.batch;
-    this.batch = [];
-    const events = batch.map((q) => q.event);
-    let failure: unknown;
-    let results: Array<{ id: string; ok: boolean }>;
+    this.planned = work.filter((m) => m.action !== 'verify').length;
+    const queue = new FetchQueue<Job>(work.map((m) => this.firstJob(m)));
+    const stop = (): boolean => this.ctx.shouldStop() || this.pipeline.failed !== undefined || this.ctx.recorder.failed !== undefined;
     try {
-      results = await this.ctx.publisher.publish(events);
-      if (results.length !== events.length) {
-        failure = new SyncError('SYNC_PORT_CONTRACT', `Publisher returned ${results.length} results for ${events.length} events`);
-        results = [];
+      for await (const { job, fetched } of fetchJobs(this.ctx.session, queue, { maxMessages: SYNC_LIMITS.fetchWindow, maxBytes: SYNC_LIMITS.fetchWindowBytes }, stop)) {
+        if (fetched.refused) {
+          await this.failed(job, fetched.refused);
+          continue;
+        }
+        if (job.fetch === 'full') this.ctx.recorder.retrieved.add(job.m.uid);
+        try {
+          await this.handle(job, fetched.body, queue);
+        } catch (error) {
+          if (!hasMessageFault(error)) throw error;
+          await this.failed(job, { reason: error instanceof Error ? error.message : String(error) });
+        }
       }
-    } catch (error) {
-      failure = error;
-      results = [];
+    } finally {
+      // Whatever stopped the reader, finish what is in flight so it gets recorded.
+      await this.pipeline.drain().finally(() => undefined);
     }
-    const { state } = this.ctx.keeper;
-    batch.forEach((q, i) => {
-      const result = results[i];
-      const ok = result !== undefined && result.ok && result.id === q.event.id;
-      const entry: SeenEntry = { ...q.entry, status: ok ? 'published' : 'unpublished' };
-      if (ok) {
-        // The acknowledged event holds size and hash; the state keeps only what later polls use.
-        delete entry.event;
-        delete entry.sha256;
-        this.ctx.summary.published += 1;
-        if (q.retrieved) this.unsafeRetrieved -= 1;
-      } else {
-        entry.event = { id: q.event.id, detailType: q.event.detailType, detail: q.event.detail };
-        this.unacknowledged += 1;
-      }
-      state.entries.set(q.uid, entry);
-    });
-    this.ctx.keeper.markDirty(batch.length);
-    await this.ctx.keeper.checkpoint();
-    if (failure !== undefined) throw failure;
   }
 
-  /** TOP for every filtered message, decide, and act on 'skip' and (small) 'headers' at once. */
-  private async applyFilter(items: readonly PlannedMessage[]): Promise<Array<{ m: PlannedMessage; kind: FetchKind }>> {
+  private firstJob(m: PlannedMessage): Job {
+    const known = this.ctx.keeper.state.entries.get(m.uid);
+    const generation = known?.generation ?? 1;
+    const base = { m, msg: m.msg, size: m.size, generation };
+    switch (m.action) {
+      case 'full':
+        return { ...base, fetch: 'full', purpose: 'full' };
+      case 'headers':
+        return { ...base, fetch: 'headers', purpose: 'headers', headersWhy: 'mode' };
+      case 'too-large':
+        return { ...base, fetch: 'headers', purpose: 'headers', headersWhy: 'too-large' };
+      case 'filter':
+        return { ...base, fetch: 'headers', purpose: 'filter' };
+      case 'verify': {
+        // TOP evidence when we have it and LIST still gives the size we saw; else RETR.
+        const top = this.ctx.session.capabilities.top && known?.headerHash !== undefined && known.listSize === m.size;
+        return top ? { ...base, fetch: 'headers', purpose: 'verify-top' } : { ...base, fetch: 'full', purpose: 'verify-full' };
+      }
+    }
+  }
+
+  private async handle(job: Job, body: AsyncIterable<Uint8Array>, queue: FetchQueue<Job>): Promise<void> {
+    switch (job.purpose) {
+      case 'filter':
+        return this.filterDecision(job, body, queue);
+      case 'verify-top':
+        return this.verifyTop(job, body, queue);
+      default:
+        return this.store(job, body, queue);
+    }
+  }
+
+  /** TOP for the filter: skip, store the header block now, or queue the RETR. */
+  private async filterDecision(job: Job, body: AsyncIterable<Uint8Array>, queue: FetchQueue<Job>): Promise<void> {
     const filter = this.ctx.filter;
-    if (!filter) throw new SyncError('SYNC_INVALID_POLICY', 'Filter planned without a filter');
-    const maxSize = this.ctx.policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
-    const later: Array<{ m: PlannedMessage; kind: FetchKind }> = [];
-    for (let i = 0; i < items.length && !this.ctx.shouldStop(); i += SYNC_LIMITS.fetchWindow) {
-      const window = items.slice(i, i + SYNC_LIMITS.fetchWindow);
-      let index = 0;
-      for await (const fetched of this.ctx.session.fetch(window.map((m) => ({ msg: m.msg, kind: 'headers' as const })))) {
-        const m = window[index++];
-        if (!m || m.msg !== fetched.msg) {
-          throw new SyncError('SYNC_PORT_CONTRACT', `Mail source yielded message ${fetched.msg} out of request order`);
-        }
-        const top = await readBounded(fetched.body, SYNC_LIMITS.filterHeaderBytes);
-        const end = headerBlockEnd(top.bytes);
-        const extracted = extractHeaders(end >= 0 ? top.bytes.subarray(0, end) : top.bytes, end < 0 && top.overflow);
-        const decision = evaluateFilter(filter, extracted.headers, m.size);
-        if (decision.action === 'skip') {
-          const why = decision.rule >= 0 ? `filter rule ${decision.rule}` : 'filter default (otherwise)';
-          this.queueSkip(m, 'filter', why, extracted);
-          this.progress(0);
-        } else if (decision.action === 'headers' && !top.overflow) {
-          // The whole TOP reply is in memory already: store it without asking again.
-          await this.storeOne(m, 'headers', { msg: m.msg, kind: 'headers', body: once(top.bytes) });
-        } else if (decision.action === 'headers' || m.size <= maxSize) {
-          later.push({ m, kind: decision.action === 'headers' ? 'headers' : 'full' });
-        } else {
-          later.push({ m, kind: 'too-large' });
-        }
-        await this.maybeFlush();
-        if (this.ctx.shouldStop()) break;
-      }
+    if (!filter) throw new Error('filter planned without a filter');
+    const top = await readBounded(body, SYNC_LIMITS.filterHeaderBytes);
+    const end = headerBlockEnd(top.bytes);
+    const extracted = extractHeaders(end >= 0 ? top.bytes.subarray(0, end) : top.bytes, end < 0 && top.overflow);
+    const decision = evaluateFilter(filter, extracted.headers, job.m.size);
+    if (decision.action === 'skip') {
+      const why = decision.rule >= 0 ? `filter rule ${decision.rule}` : 'filter default (otherwise)';
+      await this.skip(job, 'filter', why, extracted);
+      this.progress(0);
+      return;
     }
-    return later;
+    const headersWhy: HeadersReason | undefined = decision.action === 'headers' ? 'filter' : job.m.size > this.maxSize ? 'too-large' : undefined;
+    if (headersWhy === undefined) {
+      queue.push({ ...job, fetch: 'full', purpose: 'full' });
+    } else if (!top.overflow) {
+      // The whole TOP reply is in memory already: store it without asking again.
+      await this.store({ ...job, purpose: 'headers', headersWhy }, once(top.bytes), queue);
+    } else {
+      queue.push({ ...job, purpose: 'headers', headersWhy });
+    }
   }
 
-  /** Streams one fetched message into the store, teeing its header block for the event. */
-  private async storeOne(m: PlannedMessage, kind: FetchKind, fetched: FetchedMessage): Promise<void> {
-    const { policy, clock, summary } = this.ctx;
-    const { state } = this.ctx.keeper;
-    const objectKind: MessageKind = kind === 'full' ? 'full' : 'headers';
-    const hash = uidHash(policy.id, m.uid);
-    const key = messageKey(this.prefix, policy.id, m.uid, objectKind, state.epoch);
-    const now = clock.now();
-    if (kind === 'full') this.unsafeRetrieved += 1;
+  /** Confirms a known message by its header hash; a mismatch is a new message under that UID. */
+  private async verifyTop(job: Job, body: AsyncIterable<Uint8Array>, queue: FetchQueue<Job>): Promise<void> {
+    const top = await readBounded(body, SYNC_LIMITS.filterHeaderBytes);
+    const end = headerBlockEnd(top.bytes);
+    const known = this.ctx.keeper.state.entries.get(job.m.uid);
+    if (end >= 0 && known?.headerHash === headerHash(top.bytes.subarray(0, end))) {
+      this.ctx.recorder.confirm(job.m.uid);
+      return;
+    }
+    // Not provably the message we stored: fetch it; the store compares the bytes (same: confirmed,
+    // other: a re-used UID, stored as the next generation with its own event).
+    this.ctx.logger.info('identity not confirmed by TOP: fetching in full', { mailboxId: this.ctx.policy.id, uidHash: uidHash(this.ctx.policy.id, job.m.uid) });
+    queue.push({ ...job, fetch: 'full', purpose: 'verify-full' });
+  }
+
+  /** Stores one body, in the background when it is small, streaming when it is not. */
+  private async store(job: Job, source: AsyncIterable<Uint8Array>, queue: FetchQueue<Job>): Promise<void> {
     const capture = new HeaderCapture();
-    const body = capture.tee(fetched.body);
-    const result = await this.ctx.store.put({ key, body, uidHash: hash, fetchedAt: now, kind: objectKind });
-    // A store that found the object already there may not have read the body: read on until
-    // the headers are captured, then close the stream (FetchedMessage: consume or destroy).
+    const fetchedAt = this.ctx.clock.now();
+    if (job.fetch === 'full' && job.m.size > SYNC_LIMITS.inMemoryBodyBytes) {
+      // Large: stream to the store while later messages wait (memory stays flat).
+      await this.pipeline.admit(0);
+      const body = capture.tee(source);
+      await this.putAndQueue(job, body, capture, fetchedAt, queue);
+      return;
+    }
+    // Room first (by LIST's hint), then read: the octets held stay within the budget.
+    await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
+    const buffered = await readAll(capture.tee(source));
+    this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue));
+  }
+
+  private async putAndQueue(job: Job, body: AsyncIterable<Uint8Array>, capture: HeaderCapture, fetchedAt: Date, queue: FetchQueue<Job>): Promise<void> {
+    const { policy, summary, keeper } = this.ctx;
+    const kind: MessageKind = job.fetch === 'full' ? 'full' : 'headers';
+    const hash = uidHash(policy.id, job.m.uid);
+    const key = messageKey(this.prefix, policy.id, job.m.uid, kind, keeper.state.epoch, job.generation);
+    const result = await this.ctx.deps.store.put({ key, body, uidHash: hash, fetchedAt, kind });
+    // A store may not read a body it does not need: read on until the headers are captured.
     await drainUntil(body, () => capture.finished);
+    if (result.status === 'conflict') {
+      // Other bytes under this UID's key: the server re-used the UID (RFC 1939 section 7 allows it
+      // once the old message is gone). Fetch again under the next generation's key.
+      if (job.generation + 1 > SYNC_LIMITS.maxGenerations) {
+        await this.failed(job, { reason: `UID re-used more than ${SYNC_LIMITS.maxGenerations} times` });
+      } else {
+        summary.warnings.push(`A re-used UID met other bytes in the store: stored as generation ${job.generation + 1}`);
+        queue.push({ ...job, fetch: job.fetch, purpose: job.purpose === 'verify-full' ? 'full' : job.purpose, generation: job.generation + 1 });
+      }
+      return;
+    }
+    const known = keeper.state.entries.get(job.m.uid);
+    if (job.purpose === 'verify-full' && result.status === 'already-stored' && known?.status === 'published' && known.kind === 'full') {
+      // The very bytes we stored and announced: identity confirmed, nothing new to say.
+      await this.ctx.recorder.add({ uid: job.m.uid, entry: { ...known, listSize: job.m.size }, confirms: true });
+      return;
+    }
     if (result.status === 'stored') summary.stored += 1;
     else summary.alreadyStored += 1;
     summary.bytes += result.size;
-    const stored: StoredObject = { bucket: result.location.bucket, key: result.location.key, size: result.size, sha256: result.sha256 };
+    const stored: StoredObject = {
+      bucket: result.location.bucket, key: result.location.key, size: result.size, sha256: result.sha256,
+      ...(job.generation > 1 ? { generation: job.generation } : {}),
+    };
     const extracted = capture.headers();
-    const base = this.base(m.uid, hash, now, extracted);
+    const block = capture.result();
+    const now = this.ctx.clock.now();
+    const base = this.base(job.m.uid, hash, now, extracted);
+    const epoch = keeper.state.epoch;
     let detail: MessageEventDetail;
     if (kind === 'full') {
-      detail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', state.epoch), ...stored };
-    } else if (kind === 'headers') {
+      detail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, job.generation), ...stored };
+    } else if (job.headersWhy !== 'too-large') {
       summary.headersOnly += 1;
-      detail = { ...base, kind: 'headers', eventId: eventId(policy.id, hash, 'headers', state.epoch), ...stored };
+      detail = { ...base, kind: 'headers', eventId: eventId(policy.id, hash, 'headers', epoch, job.generation), ...stored };
     } else {
       summary.skipped += 1;
-      const maxSize = policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
       detail = {
         ...base,
         kind: 'skipped',
-        eventId: eventId(policy.id, hash, 'skipped', state.epoch),
+        eventId: eventId(policy.id, hash, 'skipped', epoch, job.generation),
         reason: 'too-large',
-        explanation: `LIST size ${m.size} > maxMessageSize ${maxSize}: header block stored, body left on the server`,
-        listSize: m.size,
+        explanation: `LIST size ${job.m.size} > maxMessageSize ${this.maxSize}: header block stored, body left on the server`,
+        listSize: job.m.size,
         stored,
       };
     }
     const entry: SeenEntry = {
       firstSeen: base.firstSeen,
       key: stored.key,
-      kind: kind === 'full' ? 'full' : 'headers',
+      kind,
       status: 'unpublished',
       size: stored.size,
       sha256: stored.sha256,
+      listSize: job.m.size,
     };
-    this.queue({ uid: m.uid, entry, event: messageEvent(detail, now), retrieved: kind === 'full' });
+    if (block.complete) entry.headerHash = headerHash(block.block);
+    if (job.generation > 1) entry.generation = job.generation;
+    if (kind === 'headers' && job.headersWhy) entry.headersWhy = job.headersWhy;
+    await this.ctx.recorder.add({ uid: job.m.uid, entry, event: messageEvent(detail, now), confirms: kind === 'full' });
     this.ctx.logger.debug('message stored', { mailboxId: policy.id, uidHash: hash, kind, status: result.status, size: result.size });
     this.progress(result.size);
   }
 
-  private queueSkip(m: PlannedMessage, reason: SkipReason, explanation: string, extracted: ExtractedHeaders): void {
-    const { policy, clock, summary } = this.ctx;
-    const { state } = this.ctx.keeper;
-    const hash = uidHash(policy.id, m.uid);
-    const now = clock.now();
+  /**
+   * One failed attempt at a message (refused by the server, or past a limit). New messages count
+   * attempts and are set aside at maxAttempts; a known message (verification, upgrade) keeps its
+   * record and is simply not deleted or upgraded this time.
+   */
+  private async failed(job: Job, refusal: MessageRefusal): Promise<void> {
+    const { policy, keeper, summary, logger } = this.ctx;
+    summary.fetchFailures += 1;
+    const hash = uidHash(policy.id, job.m.uid);
+    const reason = boundText(refusal.reason, 300);
+    logger.warn('message could not be fetched', { mailboxId: policy.id, uidHash: hash, msg: job.m.msg, reason, serverText: refusal.serverText });
+    const known = keeper.state.entries.get(job.m.uid);
+    const isNew = !known || known.status === 'deleted' || known.status === 'retry' || known.kind === 'failed';
+    if (!isNew || job.purpose === 'verify-top' || job.purpose === 'verify-full') {
+      this.progress(0);
+      return;
+    }
+    const attempts = (known?.status === 'retry' ? (known.attempts ?? 0) : 0) + 1;
+    const max = policy.maxAttempts ?? SYNC_LIMITS.defaultMaxAttempts;
+    const now = this.ctx.clock.now();
+    const firstSeen = known && known.status === 'retry' ? known.firstSeen : now.toISOString();
+    const key = messageKey(this.prefix, policy.id, job.m.uid, job.fetch === 'full' ? 'full' : 'headers', keeper.state.epoch, job.generation);
+    const lastError = boundText(refusal.serverText ? `${reason} (server: ${refusal.serverText})` : reason, 500);
+    if (attempts < max) {
+      this.ctx.recorder.write(job.m.uid, { firstSeen, key, kind: job.fetch === 'full' ? 'full' : 'headers', status: 'retry', attempts, lastError, listSize: job.m.size });
+      this.progress(0);
+      return;
+    }
+    summary.setAside += 1;
+    const detail: MessageEventDetail = {
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      mailboxId: policy.id,
+      uidHash: hash,
+      firstSeen,
+      headers: {},
+      truncated: false,
+      kind: 'failed',
+      eventId: eventId(policy.id, hash, 'failed' satisfies EventKind, keeper.state.epoch, attempts),
+      reason,
+      attempts,
+      listSize: job.m.size,
+      ...(refusal.serverText === undefined ? {} : { serverText: boundText(refusal.serverText, 300) }),
+      action: 'The message stays on the server, untouched. Fix it on the server side, then poll with retryFailed (CLI: --retry-failed).',
+    };
+    const entry: SeenEntry = { firstSeen, key, kind: 'failed', status: 'unpublished', attempts, lastError, listSize: job.m.size };
+    await this.ctx.recorder.add({ uid: job.m.uid, entry, event: messageEvent(detail, now), confirms: false });
+    this.progress(0);
+  }
+
+  private async skip(job: Job, reason: SkipReason, explanation: string, extracted: ExtractedHeaders): Promise<void> {
+    const { policy, summary, keeper } = this.ctx;
+    const hash = uidHash(policy.id, job.m.uid);
+    const now = this.ctx.clock.now();
     summary.skipped += 1;
-    const base = this.base(m.uid, hash, now, extracted);
+    const base = this.base(job.m.uid, hash, now, extracted);
     const detail: MessageEventDetail = {
       ...base,
       kind: 'skipped',
-      eventId: eventId(policy.id, hash, 'skipped', state.epoch),
+      eventId: eventId(policy.id, hash, 'skipped', keeper.state.epoch, job.generation),
       reason,
       explanation,
-      listSize: m.size,
+      listSize: job.m.size,
     };
-    const key = messageKey(this.prefix, policy.id, m.uid, 'headers', state.epoch);
-    const entry: SeenEntry = { firstSeen: base.firstSeen, key, kind: 'skipped', status: 'unpublished' };
-    this.queue({ uid: m.uid, entry, event: messageEvent(detail, now), retrieved: false });
+    const key = messageKey(this.prefix, policy.id, job.m.uid, 'headers', keeper.state.epoch, job.generation);
+    const entry: SeenEntry = { firstSeen: base.firstSeen, key, kind: 'skipped', status: 'unpublished', listSize: job.m.size };
+    await this.ctx.recorder.add({ uid: job.m.uid, entry, event: messageEvent(detail, now), confirms: false });
   }
 
   private base(uid: string, hash: string, now: Date, extracted: ExtractedHeaders): Omit<MessageEventBase, 'eventId'> {
     const known = this.ctx.keeper.state.entries.get(uid);
+    // A re-used UID (entry 'deleted') is a new message: it is first seen now.
+    const firstSeen = known && known.status !== 'deleted' ? known.firstSeen : now.toISOString();
     return {
       schemaVersion: EVENT_SCHEMA_VERSION,
       mailboxId: this.ctx.policy.id,
       uidHash: hash,
-      firstSeen: known?.firstSeen ?? now.toISOString(),
+      firstSeen,
       headers: extracted.headers,
       truncated: extracted.truncated,
     };
-  }
-
-  private queue(q: Queued): void {
-    if (this.batch.length === 0) this.batchStartedAt = this.ctx.clock.now().getTime();
-    this.batch.push(q);
-  }
-
-  private async maybeFlush(): Promise<void> {
-    const age = this.ctx.clock.now().getTime() - this.batchStartedAt;
-    if (this.batch.length >= SYNC_LIMITS.publishBatchSize || (this.batch.length > 0 && age >= SYNC_LIMITS.publishBatchMs)) {
-      await this.flush();
-    }
   }
 
   private progress(bytes: number): void {
@@ -290,6 +354,19 @@ export class Ingestor {
     this.bytesDone += bytes;
     this.ctx.onProgress?.({ messagesDone: this.processed, messagesPlanned: this.planned, bytesDone: this.bytesDone });
   }
+}
+
+/** SHA-256 of a header block, first 32 hex digits: identity evidence kept in the seen-state. */
+export function headerHash(block: Uint8Array): string {
+  return createHash('sha256').update(block).digest('hex').slice(0, 32);
+}
+
+/** True when `error` (or a cause of it) is a per-message fault of the mail source. */
+function hasMessageFault(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === MESSAGE_FAULT) return true;
+  }
+  return false;
 }
 
 /** Reads a stream to its end, keeping at most `limit` octets. */
@@ -304,6 +381,25 @@ async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Prom
     if (take < chunk.length) overflow = true;
   }
   return { bytes: buffer.slice(0, length), overflow };
+}
+
+/** Reads a whole (small) body into one buffer. */
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    // Copy: a source may reuse its buffers once the next chunk is pulled.
+    chunks.push(chunk.slice());
+    length += chunk.length;
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /** Iterates `body` until `done()` or its end, then closes it (return() destroys the source). */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 export type MessageKind = 'full' | 'headers';
 
 /** What an event id is derived for: one per message and outcome. */
-export type EventKind = 'stored' | 'headers' | 'skipped';
+export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed';
 
 const MAILBOX_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
@@ -30,17 +30,22 @@ export function uidHash(mailboxId: string, uid: string): string {
  * Object key of a message: `${prefix}${mailboxId}/${kind}/${uidHash}.eml`.
  * `epoch` (>= 2, after an accepted UID epoch change) adds `e${epoch}/` so a re-used UID can
  * never collide with an object of the previous epoch (conditional create would keep the old one).
+ * `generation` (>= 2) adds `.g${generation}` when a re-used UID met other bytes under the key:
+ * deterministic, so a re-run after a crash walks the same keys and finds its own object.
  */
-export function messageKey(prefix: string, mailboxId: string, uid: string, kind: MessageKind, epoch = 1): string {
+export function messageKey(prefix: string, mailboxId: string, uid: string, kind: MessageKind, epoch = 1, generation = 1): string {
   const epochPart = epoch > 1 ? `e${epoch}/` : '';
-  return `${prefix}${mailboxId}/${epochPart}${kind}/${uidHash(mailboxId, uid)}.eml`;
+  const generationPart = generation > 1 ? `.g${generation}` : '';
+  return `${prefix}${mailboxId}/${epochPart}${kind}/${uidHash(mailboxId, uid)}${generationPart}.eml`;
 }
 
 /**
  * Stable event id (UUID-shaped, from SHA-256): the same message and outcome always give the
  * same id, so a retried publish is a duplicate a consumer can drop.
  */
-export function eventId(mailboxId: string, hash: string, kind: EventKind, epoch = 1): string {
-  const h = createHash('sha256').update(`pop3-ingest\0${mailboxId}\0${hash}\0${kind}\0${epoch}`).digest('hex');
+export function eventId(mailboxId: string, hash: string, kind: EventKind, epoch = 1, generation = 1): string {
+  // Generation 1 keeps the original input so ids of existing messages do not change.
+  const generationPart = generation > 1 ? `\0g${generation}` : '';
+  const h = createHash('sha256').update(`pop3-ingest\0${mailboxId}\0${hash}\0${kind}\0${epoch}${generationPart}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -5,8 +5,6 @@
 export const SYNC_LIMITS = {
   /** Default PollLimits.maxMessageSize (matches lambda/config/defaults.ts). */
   defaultMaxMessageSize: 50 * 1024 * 1024,
-  /** Events per publish batch: EventBridge PutEvents takes at most 10 entries. */
-  publishBatchSize: 10,
   /** Publish (and checkpoint) at least this often while messages keep arriving. */
   publishBatchMs: 2_000,
   /**
@@ -28,14 +26,31 @@ export const SYNC_LIMITS = {
   fetchWindow: 32,
   /** Circuit breaker: only mailboxes with at least this many known UIDs can trip it. */
   circuitMinKnown: 20,
-  /** Circuit breaker: trips when more than this share of listed UIDs is unknown... */
-  circuitUnknownShare: 0.5,
-  /** ...and more than this share of known UIDs is gone from the server. */
+  /** Circuit breaker: trips when more than this share of known UIDs is gone from the server... */
   circuitGoneShare: 0.5,
-  /** Lease time-to-live when the caller gives no deadline. */
-  defaultLeaseTtlMs: 15 * 60 * 1000,
-  /** Added to (deadline - now) for the lease: finishing in-flight work, QUIT, last save. */
-  leaseGraceMs: 2 * 60 * 1000,
+  /** ...and more than this share of the gone ones reappear as new UIDs of the same LIST size. */
+  circuitMatchShare: 0.5,
+  /**
+   * Lease time-to-live, renewed every third of it while the poll runs: a poller killed hard
+   * blocks its mailbox for at most this long, a live one is never overtaken.
+   */
+  leaseTtlMs: 60 * 1000,
+  /** Failed fetch attempts of one UID before it is set aside (MailboxPolicy.maxAttempts). */
+  defaultMaxAttempts: 3,
+  /** A UID re-used this many times in a row (generations) is treated as failing. */
+  maxGenerations: 16,
+  /** Stores in flight at once: reading from POP3 never waits for one store. */
+  storesInFlight: 16,
+  /** Octets of message bodies held in memory for stores in flight (LIST sizes, then actual). */
+  storeBytesInFlight: 32 * 1024 * 1024,
+  /** A body up to this size is read into memory and stored in the background; larger ones stream. */
+  inMemoryBodyBytes: 1024 * 1024,
+  /** Octets (by LIST size) requested per pipelined fetch window, beside fetchWindow's count. */
+  fetchWindowBytes: 16 * 1024 * 1024,
+  /** Messages stored but not yet committed/announced before reading waits for the recorder. */
+  recordQueueMax: 400,
+  /** Events per publish call: the adapter sends its batches of 10 concurrently. */
+  publishGroupSize: 50,
   /** Octets of a TOP reply kept in memory to evaluate a header filter. */
   filterHeaderBytes: 64 * 1024,
   /** EXPIRE (RFC 2449 section 6.7) below this many days with delete 'never' earns a warning. */

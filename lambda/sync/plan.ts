@@ -5,17 +5,18 @@
 import type { CircuitStats } from './events.js';
 import { SYNC_LIMITS } from './limits.js';
 import type { ListedMessage, MailboxCapabilities } from './ports.js';
-import type { SeenState } from './state.js';
+import type { SeenEntry, SeenState } from './state.js';
 import type { MailboxPolicy } from './types.js';
 
 /**
- * What to do with one new message:
+ * What to do with one listed message:
  * full (RETR), headers (TOP, mode 'headers'), too-large (TOP + "Message Skipped"),
- * filter (TOP first, then the filter decides).
+ * filter (TOP first, then the filter decides), verify (a known, acknowledged message due for
+ * deletion whose identity this session has not confirmed yet: TOP hash or RETR, see confirmIdentity).
  */
-export type PlannedAction = 'full' | 'headers' | 'too-large' | 'filter';
+export type PlannedAction = 'full' | 'headers' | 'too-large' | 'filter' | 'verify';
 
-/** One new message and its action. */
+/** One message and its action. */
 export interface PlannedMessage extends ListedMessage {
   action: PlannedAction;
 }
@@ -29,33 +30,71 @@ export interface CircuitVerdict {
 /** The plan of one poll. */
 export interface Plan {
   circuit: CircuitVerdict;
-  /** Listed UIDs the state does not know. */
+  /** Listed messages to ingest: UIDs the state does not know, re-used ones, retries, upgrades. */
   newMessages: number;
-  /** New messages to process now, in message-number order, within the limits. */
+  /** Messages to process now, in message-number order, within the limits. */
   work: PlannedMessage[];
   /** New messages left for a later poll because of maxMessages / maxBytes. */
   backlog: number;
 }
 
+/** The context the planner reads besides the listing and the state. */
+export interface PlanContext {
+  now: Date;
+  /** Server EXPIRE (RFC 2449 section 6.7), for the breaker. */
+  expire?: number | 'never';
+}
+
 /** Builds the plan. `work` respects maxMessages and maxBytes (LIST sizes, hints only). */
-export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState): Plan {
-  const fresh = [...listing].filter((m) => !state.entries.has(m.uid)).sort((a, b) => a.msg - b.msg);
+export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, context: PlanContext = { now: new Date() }): Plan {
   const maxSize = policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
   const maxMessages = policy.limits.maxMessages ?? Number.POSITIVE_INFINITY;
   const maxBytes = policy.limits.maxBytes ?? Number.POSITIVE_INFINITY;
+  const fresh: PlannedMessage[] = [];
+  for (const m of [...listing].sort((a, b) => a.msg - b.msg)) {
+    const action = ingestAction(policy, m, state.entries.get(m.uid), maxSize);
+    if (action) fresh.push({ ...m, action });
+  }
   const work: PlannedMessage[] = [];
   let bytes = 0;
   for (const m of fresh) {
     if (work.length >= maxMessages) break;
-    const action = actionFor(policy, m, maxSize);
-    const cost = action === 'full' || (action === 'filter' && m.size <= maxSize) ? m.size : 0;
+    const cost = m.action === 'full' || (m.action === 'filter' && m.size <= maxSize) ? m.size : 0;
     // The first message always fits, or one message above maxBytes would block the mailbox forever;
     // after that, stop in order (no skipping ahead) so the oldest mail comes first next time.
     if (work.length > 0 && bytes + cost > maxBytes) break;
     bytes += cost;
-    work.push({ ...m, action });
+    work.push(m);
   }
-  return { circuit: checkCircuit(listing, state), newMessages: fresh.length, work, backlog: fresh.length - work.length };
+  // Verification reads little (TOP) and unblocks deletions: it is not held back by the limits.
+  const inWork = new Set(work.map((m) => m.uid));
+  for (const m of dueForDeletion(policy, listing, state, context.now)) {
+    if (!inWork.has(m.uid)) work.push({ ...m, action: 'verify' });
+  }
+  work.sort((a, b) => a.msg - b.msg);
+  return { circuit: checkCircuit(listing, state, context), newMessages: fresh.length, work, backlog: fresh.length - Math.min(fresh.length, inWork.size) };
+}
+
+/**
+ * Whether a listed message needs ingesting, and how. Unknown UIDs and UIDs we saw deleted
+ * (RFC 1939 section 7 lets a server re-use a UID once its message is gone: a new message),
+ * retries of failed fetches, set-aside messages when the caller asks, and header-only
+ * messages a changed policy now wants in full.
+ */
+export function ingestAction(policy: MailboxPolicy, m: ListedMessage, entry: SeenEntry | undefined, maxSize: number): PlannedAction | undefined {
+  if (!entry || entry.status === 'deleted' || entry.status === 'retry') return actionFor(policy, m, maxSize);
+  if (entry.kind === 'failed') return policy.retryFailed === true && entry.status === 'published' ? actionFor(policy, m, maxSize) : undefined;
+  if (entry.kind === 'headers' && entry.status === 'published' && wantsFullNow(policy, entry, m, maxSize)) return 'full';
+  return undefined;
+}
+
+/** A header-only message is fetched in full once the mode is 'full' and it fits the size limit. */
+function wantsFullNow(policy: MailboxPolicy, entry: SeenEntry, m: ListedMessage, maxSize: number): boolean {
+  if (policy.mode !== 'full' || m.size > maxSize) return false;
+  // A filter's 'headers' verdict stands (filters do not re-evaluate old mail); without a
+  // recorded reason (older state) only a mailbox without filter is revisited.
+  if (entry.headersWhy === 'filter') return false;
+  return entry.headersWhy !== undefined || !policy.filter;
 }
 
 function actionFor(policy: MailboxPolicy, m: ListedMessage, maxSize: number): PlannedAction {
@@ -66,50 +105,92 @@ function actionFor(policy: MailboxPolicy, m: ListedMessage, maxSize: number): Pl
 }
 
 /**
- * The UID circuit breaker. A mailbox with history whose known UIDs mostly vanished while
- * most listed UIDs are unknown has changed UID epoch (server migration, UIDL scheme change):
- * ingesting would duplicate everything. UIDs we deleted ourselves are expected to be gone.
+ * The UID circuit breaker: trips on renumbering only. Vanished UIDs alone prove nothing (another
+ * client deletes, the server expires mail); renumbering shows as the vanished messages coming
+ * back under new UIDs in the same listing. So it trips when, in a mailbox with history
+ * (circuitMinKnown known UIDs), more than circuitGoneShare of the known UIDs vanished AND more
+ * than circuitMatchShare of the vanished ones reappear as a new UID of the same LIST size
+ * (each new message matched at most once). Not counted as known: UIDs we deleted, removed by
+ * the server's EXPIRE 0 at our QUIT, or older than the server's EXPIRE days.
  */
-export function checkCircuit(listing: readonly ListedMessage[], state: SeenState): CircuitVerdict {
+export function checkCircuit(listing: readonly ListedMessage[], state: SeenState, context: PlanContext = { now: new Date() }): CircuitVerdict {
   const listed = new Set(listing.map((m) => m.uid));
+  const expireMs = typeof context.expire === 'number' ? context.expire * DAY_MS : undefined;
   let known = 0;
-  let knownGone = 0;
+  const goneSizes: number[] = [];
   for (const [uid, entry] of state.entries) {
     // Gone because we deleted it (or sent DELE and may have died before recording the QUIT).
     if (entry.status === 'deleted' || (entry.deleteSent === true && !listed.has(uid))) continue;
+    if (!listed.has(uid) && expireMs !== undefined && context.now.getTime() - Date.parse(entry.firstSeen) >= expireMs) continue;
     known += 1;
-    if (!listed.has(uid)) knownGone += 1;
+    if (!listed.has(uid)) goneSizes.push(entry.listSize ?? entry.size ?? -1);
   }
-  const unknownListed = [...listed].filter((uid) => !state.entries.has(uid)).length;
-  const stats: CircuitStats = { known, listed: listed.size, unknownListed, knownGone };
+  const newSizes = new Map<number, number>();
+  let unknownListed = 0;
+  for (const m of listing) {
+    const entry = state.entries.get(m.uid);
+    if (entry && entry.status !== 'deleted') continue;
+    unknownListed += 1;
+    newSizes.set(m.size, (newSizes.get(m.size) ?? 0) + 1);
+  }
+  let reappeared = 0;
+  for (const size of goneSizes) {
+    const left = newSizes.get(size) ?? 0;
+    if (left > 0) {
+      newSizes.set(size, left - 1);
+      reappeared += 1;
+    }
+  }
+  const knownGone = goneSizes.length;
+  const stats: CircuitStats = { known, listed: listed.size, unknownListed, knownGone, reappeared };
   const open =
     known >= SYNC_LIMITS.circuitMinKnown &&
-    listed.size > 0 &&
-    unknownListed / listed.size > SYNC_LIMITS.circuitUnknownShare &&
-    knownGone / known > SYNC_LIMITS.circuitGoneShare;
+    knownGone / known > SYNC_LIMITS.circuitGoneShare &&
+    reappeared / knownGone > SYNC_LIMITS.circuitMatchShare;
   return { open, stats };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Message numbers to DELE now. Only full messages whose event was acknowledged (status
- * 'published') qualify, or 'deleted' ones still listed (a QUIT that did not commit). Header-only
- * and skipped messages are never deleted: their body is stored nowhere.
+ * Listed messages the policy wants deleted now: full messages stored by us (their event
+ * acknowledged, or owed and republished in this poll) and, for after-days N, first seen N days ago. Header-only, skipped and
+ * failed messages are never deleted: their body is stored nowhere.
  */
-export function selectDeletes(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, now: Date): number[] {
+export function dueForDeletion(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, now: Date): ListedMessage[] {
   if (policy.delete.kind === 'never') return [];
-  const out: number[] = [];
+  const out: ListedMessage[] = [];
   for (const m of listing) {
     const entry = state.entries.get(m.uid);
-    if (!entry || entry.kind !== 'full' || entry.status === 'unpublished') continue;
+    // Unpublished ones too: their identity is confirmed now, their event republished first,
+    // and selectDeletes takes only those acknowledged by then.
+    if (!entry || entry.kind !== 'full' || (entry.status !== 'published' && entry.status !== 'unpublished')) continue;
     if (policy.delete.kind === 'after-days') {
       const age = now.getTime() - Date.parse(entry.firstSeen);
       if (age < policy.delete.days * DAY_MS) continue;
     }
-    out.push(m.msg);
+    out.push(m);
   }
-  return out.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * Message numbers to DELE now: due for deletion AND confirmed in this session to be the
+ * message we stored (fetched and stored or found identical in the store, or its TOP header
+ * hash and LIST size matched what was recorded). Never a UID on its record alone: after a
+ * delete, the server may hand that UID to a new message (RFC 1939 section 7).
+ */
+export function selectDeletes(
+  policy: MailboxPolicy,
+  listing: readonly ListedMessage[],
+  state: SeenState,
+  now: Date,
+  confirmed: ReadonlySet<string>,
+): number[] {
+  return dueForDeletion(policy, listing, state, now)
+    .filter((m) => confirmed.has(m.uid) && state.entries.get(m.uid)?.status === 'published')
+    .map((m) => m.msg)
+    .sort((a, b) => a - b);
 }
 
 /** Warnings when the server's EXPIRE (RFC 2449 section 6.7) or the mode conflicts with the delete policy. */

@@ -17,7 +17,8 @@ import { compileFilter } from './filter.js';
 import { Ingestor } from './ingest.js';
 import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
-import { planPoll, policyWarnings, selectDeletes, type Plan } from './plan.js';
+import { planPoll, policyWarnings, selectDeletes, type Plan, type PlanContext } from './plan.js';
+import { Recorder } from './recorder.js';
 import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
 import { pruneState, type SeenEntry, type SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
@@ -79,38 +80,48 @@ async function runPoll(run: PollRun): Promise<void> {
   const filter = policy.filter ? compileFilter(policy.filter) : undefined;
   // State before the session: a corrupt document must not cost a login and a maildrop lock.
   const seen = await StateKeeper.load(deps.state, clock, policy.id);
-  let survey = await surveyMailbox(policy, deps, options, seen.state);
+  checkIdentity(policy, seen.state.identity);
+  let survey = await surveyMailbox(policy, deps, options, seen.state, clock);
   report(policy, survey, logger, summary);
   let lease: Lease | null = null;
+  let renewal: LeaseRenewal | undefined;
   try {
-    if (isIdle(policy, survey, seen.state, clock.now())) {
+    if (isIdle(survey, seen.state)) {
       // Nothing to write: no lease (an S3 lease costs two writes), no save, no event but the summary.
       await survey.handle.end('quit');
       return;
     }
     const owner = options.owner ?? `poll-${randomUUID()}`;
-    lease = await deps.lease.acquire(policy.id, owner, leaseTtl(options, clock.now()));
+    const ttlMs = options.leaseTtlMs ?? SYNC_LIMITS.leaseTtlMs;
+    lease = await deps.lease.acquire(policy.id, owner, ttlMs);
     if (!lease) {
       // Nothing was retrieved or marked in this session: QUIT commits nothing (RFC 1939 section 6).
       await survey.handle.end('quit').catch(() => undefined);
       throw new SyncError('SYNC_LEASE_HELD', `Mailbox ${policy.id} is being polled by another poller (lease held)`);
     }
+    renewal = new LeaseRenewal(lease, ttlMs, logger, policy.id, clock);
     // Another poller may have written between our load and our lease: work from what is durable now.
     const keeper = await StateKeeper.load(deps.state, clock, policy.id);
+    checkIdentity(policy, keeper.state.identity);
+    if (policy.identity !== undefined && keeper.state.identity !== policy.identity) {
+      keeper.state.identity = policy.identity;
+      keeper.markDirty();
+    }
     if (keeper.loadedVersion !== seen.loadedVersion) {
       // Our session's listing predates that progress (UIDs it pruned or deleted would look new,
       // UIDs it added would look gone): QUIT (nothing done yet) and list again under the lease.
       await survey.handle.end('quit');
-      survey = await surveyMailbox(policy, deps, options, keeper.state);
+      survey = await surveyMailbox(policy, deps, options, keeper.state, clock);
       report(policy, survey, logger, summary);
     } else {
-      survey.plan = planPoll(policy, survey.messages, keeper.state);
+      survey.plan = planPoll(policy, survey.messages, keeper.state, planContext(survey.handle.session, clock));
     }
-    await ingestAndDelete(run, keeper, survey, filter);
+    await ingestAndDelete(run, keeper, survey, filter, renewal);
   } catch (error) {
     await survey.handle.end('abort', error);
     throw error;
   } finally {
+    renewal?.stop();
     if (lease) {
       await lease.release().catch((error: unknown) => logger.warn('lease release failed', { mailboxId: policy.id, error: errorInfo(error) }));
     }
@@ -118,11 +129,11 @@ async function runPoll(run: PollRun): Promise<void> {
 }
 
 /** Opens a session, lists, and plans against `state`. Drops the session if listing fails. */
-async function surveyMailbox(policy: MailboxPolicy, deps: PollDependencies, options: PollOptions, state: SeenState): Promise<Survey> {
+async function surveyMailbox(policy: MailboxPolicy, deps: PollDependencies, options: PollOptions, state: SeenState, clock: Clock): Promise<Survey> {
   const handle = sessionHandle(await deps.source.open(options.signal));
   try {
     const { messages, rejected } = await handle.session.listMessages();
-    return { handle, messages, rejected, plan: planPoll(policy, messages, state) };
+    return { handle, messages, rejected, plan: planPoll(policy, messages, state, planContext(handle.session, clock)) };
   } catch (error) {
     await handle.end('abort', error);
     throw error;
@@ -163,20 +174,19 @@ function report(policy: MailboxPolicy, survey: Survey, logger: Logger, summary: 
 }
 
 /**
- * True when this poll would write nothing: nothing to fetch, no event owed, nothing to delete,
- * nothing to prune, and the breaker closed. Pruning counts as work: an entry left for a UID
- * that is gone would count as "known gone" for the breaker at the next poll with new mail, so
- * a client deleting most of a kept mailbox, then a burst of new mail, would trip it falsely.
- * An open breaker counts as work too: it is only believed on a state re-read under the lease
- * (without the lease, another poller's deleteSent records may not be in the state we read).
+ * True when this poll would write nothing: nothing to fetch or verify for deletion, no event
+ * owed, nothing to prune, and the breaker closed. Pruning counts as work: an entry left for a
+ * UID that is gone would count as "known gone" for the breaker. An open breaker counts as work
+ * too: it is only believed on a state re-read under the lease (without the lease, another
+ * poller's deleteSent records may not be in the state we read).
  */
-function isIdle(policy: MailboxPolicy, survey: Survey, state: SeenState, now: Date): boolean {
+function isIdle(survey: Survey, state: SeenState): boolean {
   if (survey.plan.work.length > 0 || survey.plan.circuit.open) return false;
   const listed = new Set(survey.messages.map((m) => m.uid));
   for (const [uid, entry] of state.entries) {
     if (entry.status === 'unpublished' || !listed.has(uid)) return false;
   }
-  return selectDeletes(policy, survey.messages, state, now).length === 0;
+  return true;
 }
 
 /** Under the lease: breaker, republish, ingest, record, DELE, QUIT. */
@@ -185,74 +195,101 @@ async function ingestAndDelete(
   keeper: StateKeeper,
   survey: Survey,
   filter: ReturnType<typeof compileFilter> | undefined,
+  renewal: LeaseRenewal,
 ): Promise<void> {
   const { policy, deps, options, clock, logger, summary } = run;
   const { handle, messages, plan } = survey;
   const { session } = handle;
-  const endSession = handle.end;
   summary.newMessages = plan.newMessages;
   summary.backlog = plan.newMessages;
-  if (plan.circuit.open) {
-    if (!policy.acceptNewEpoch) {
-      await endSession('quit').catch(() => undefined);
-      await publishBestEffort(deps, logger, summary, [circuitEvent(policy.id, keeper.state.epoch, plan.circuit.stats, clock.now())]);
-      throw circuitError(policy.id, plan.circuit.stats);
-    }
-    keeper.state.epoch += 1;
-    keeper.state.epochSince = clock.now().toISOString();
-    keeper.markDirty();
-    summary.warnings.push(`UID epoch change accepted (acceptNewEpoch): now epoch ${keeper.state.epoch}; remove acceptNewEpoch from the configuration`);
-  }
+  await tripOrAcceptEpoch(run, keeper, survey);
   if (pruneState(keeper.state, new Set(messages.map((m) => m.uid))) > 0) keeper.markDirty();
 
   const deadline = options.deadline?.getTime();
-  const shouldStop = (): boolean => options.signal?.aborted === true || (deadline !== undefined && clock.now().getTime() >= deadline);
+  const shouldStop = (): boolean => {
+    const now = clock.now().getTime();
+    renewal.tick(now);
+    return options.signal?.aborted === true || renewal.lost || (deadline !== undefined && now >= deadline);
+  };
+  const recorder = new Recorder({ store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, mailboxId: policy.id });
   const ingestor = new Ingestor({
-    policy, session, store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, shouldStop,
+    policy, session, deps, keeper, recorder, clock, logger, summary, shouldStop,
     ...(filter ? { filter } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   let failure: unknown;
   try {
-    await ingestor.republishPending();
+    await recorder.republishPending();
     await ingestor.ingest(plan.work);
   } catch (error) {
     failure = error;
   }
-  summary.backlog = plan.backlog + (plan.work.length - ingestor.processed);
+  const planned = plan.work.filter((m) => m.action !== 'verify').length;
+  summary.backlog = plan.backlog + Math.max(0, planned - ingestor.processed);
   // Record what succeeded even after a failure: stored-and-acknowledged must not be re-fetched.
   try {
-    await ingestor.flush();
+    await recorder.flush();
     await keeper.save();
   } catch (error) {
     failure ??= error;
   }
+  summary.setAsideTotal = countSetAside(keeper.state);
   if (failure === undefined && options.signal?.aborted) {
     failure = new SyncError('SYNC_ABORTED', 'Poll aborted by the caller after recording finished messages');
   }
-  if (ingestor.unacknowledged > 0) {
-    summary.warnings.push(`${ingestor.unacknowledged} event(s) not acknowledged: recorded, republished next poll with the same id`);
+  if (failure === undefined && renewal.lost) failure = renewal.lostError();
+  if (recorder.unacknowledged > 0) {
+    summary.warnings.push(`${recorder.unacknowledged} event(s) not acknowledged: recorded, republished next poll with the same id`);
   }
   if (failure !== undefined) {
     // No QUIT: RFC 1939 section 6, without QUIT the server never enters UPDATE, so nothing
     // (not even an EXPIRE 0 removal of what we retrieved) is committed.
-    await endSession('abort', failure);
+    await handle.end('abort', failure);
     throw failure;
   }
-  if (session.capabilities.expire === 0 && ingestor.unsafeRetrieved > 0) {
-    // EXPIRE 0 (RFC 2449 section 6.7): QUIT would remove retrieved messages whose event is not acknowledged.
-    summary.warnings.push('EXPIRE 0 and unacknowledged events: session dropped without QUIT so the server keeps the messages');
-    await endSession('abort');
+  const expireZero = session.capabilities.expire === 0;
+  if (expireZero && recorder.unsafeRetrieved > 0) {
+    // EXPIRE 0 (RFC 2449 section 6.7): QUIT would remove retrieved messages not yet stored and announced.
+    summary.warnings.push('EXPIRE 0 and retrieved messages not yet stored and announced: session dropped without QUIT so the server keeps them');
+    await handle.end('abort');
     return;
   }
-  await deleteAndQuit(run, handle, keeper, messages);
+  await finish(run, handle, keeper, messages, recorder, renewal);
 }
 
-/** DELE what is acknowledged and due, QUIT, and only then record the deletions. */
-async function deleteAndQuit(run: PollRun, handle: SessionHandle, keeper: StateKeeper, listing: readonly ListedMessage[]): Promise<void> {
+/** The circuit breaker: stop before anything is fetched, unless a human accepted the new epoch. */
+async function tripOrAcceptEpoch(run: PollRun, keeper: StateKeeper, survey: Survey): Promise<void> {
+  const { policy, deps, clock, logger, summary } = run;
+  const { circuit } = survey.plan;
+  if (!circuit.open) return;
+  if (!policy.acceptNewEpoch) {
+    await survey.handle.end('quit').catch(() => undefined);
+    await publishBestEffort(deps, logger, summary, [circuitEvent(policy.id, keeper.state.epoch, circuit.stats, clock.now())]);
+    throw circuitError(policy.id, circuit.stats);
+  }
+  keeper.state.epoch += 1;
+  keeper.state.epochSince = clock.now().toISOString();
+  keeper.markDirty();
+  summary.warnings.push(`UID epoch change accepted (acceptNewEpoch): now epoch ${keeper.state.epoch}; remove acceptNewEpoch from the configuration`);
+}
+
+/** DELE what is confirmed, acknowledged and due, QUIT, and only then record what the server removed. */
+async function finish(
+  run: PollRun,
+  handle: SessionHandle,
+  keeper: StateKeeper,
+  listing: readonly ListedMessage[],
+  recorder: Recorder,
+  renewal: LeaseRenewal,
+): Promise<void> {
   const { policy, clock, logger, summary } = run;
-  const msgs = selectDeletes(policy, listing, keeper.state, clock.now());
+  const msgs = selectDeletes(policy, listing, keeper.state, clock.now(), recorder.confirmed);
   if (msgs.length > 0) {
+    // Still ours? A poller that lost its lease must not delete what another one now manages.
+    if (!(await renewal.renewNow())) {
+      await handle.end('abort');
+      throw renewal.lostError();
+    }
     // Record the intent first: a kill between the committing QUIT and the save below must not
     // make the next poll read the vanished UIDs as a new UID epoch (circuit breaker).
     markEntries(keeper, listing, msgs, { deleteSent: true });
@@ -261,9 +298,13 @@ async function deleteAndQuit(run: PollRun, handle: SessionHandle, keeper: StateK
   }
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
   await handle.end('quit');
-  if (msgs.length === 0) return;
+  // RFC 2449 section 6.7: with EXPIRE 0 the server also removed everything we retrieved.
+  const expired = handle.session.capabilities.expire === 0
+    ? listing.filter((m) => recorder.retrieved.has(m.uid) && !msgs.includes(m.msg)).map((m) => m.msg)
+    : [];
+  if (msgs.length === 0 && expired.length === 0) return;
   summary.deleted = msgs.length;
-  markEntries(keeper, listing, msgs, { status: 'deleted' });
+  markEntries(keeper, listing, [...msgs, ...expired], { status: 'deleted' });
   try {
     await keeper.save();
   } catch (error) {
@@ -283,6 +324,89 @@ function markEntries(keeper: StateKeeper, listing: readonly ListedMessage[], msg
   keeper.markDirty();
 }
 
+function countSetAside(state: SeenState): number {
+  let n = 0;
+  for (const entry of state.entries.values()) if (entry.kind === 'failed') n += 1;
+  return n;
+}
+
+function planContext(session: MailboxSession, clock: Clock): PlanContext {
+  const expire = session.capabilities.expire;
+  return expire === undefined ? { now: clock.now() } : { now: clock.now(), expire };
+}
+
+/**
+ * Refuses a state recorded for another server or user: pointing a mailbox id at another
+ * mailbox must not make its mail look new (or its UIDs look known).
+ */
+function checkIdentity(policy: MailboxPolicy, stored: string | undefined): void {
+  if (policy.identity === undefined || stored === undefined || stored === policy.identity || policy.acceptNewIdentity) return;
+  throw new SyncError(
+    'SYNC_IDENTITY_MISMATCH',
+    `Mailbox ${policy.id}: its seen-state was recorded for another server or user (fingerprint ${stored.slice(0, 12)}, now ${policy.identity.slice(0, 12)}). ` +
+      'Nothing was fetched. If it is the same mailbox under another name (e.g. a renamed host), accept it once with acceptNewIdentity ' +
+      '(CLI: --accept-new-identity); otherwise give this mailbox another id.',
+  );
+}
+
+/**
+ * Keeps the lease alive while the poll runs: renewed every third of its TTL, so a poller killed
+ * hard blocks the mailbox for one TTL at most and a live one is never overtaken. A renewal that
+ * reports the lease lost stops the poll (no new message, no DELE, no further save).
+ */
+class LeaseRenewal {
+  lost = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private inFlight: Promise<boolean> | undefined;
+  private lastRenewAt: number;
+
+  constructor(
+    private readonly lease: Lease,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+    private readonly mailboxId: string,
+    private readonly clock: Clock,
+  ) {
+    this.lastRenewAt = clock.now().getTime();
+    // Real time drives the renewal while the poll waits on I/O; tick() covers the injected clock.
+    this.timer = setInterval(() => void this.renewNow(), Math.max(1_000, Math.floor(ttlMs / 3)));
+    this.timer.unref?.();
+  }
+
+  /** Renews in the background when a third of the TTL passed on the poll's clock since the last renewal. */
+  tick(now: number): void {
+    if (!this.lost && this.inFlight === undefined && now - this.lastRenewAt >= this.ttlMs / 3) void this.renewNow();
+  }
+
+  /** Renews now; resolves false once the lease is lost. */
+  async renewNow(): Promise<boolean> {
+    if (this.lost) return false;
+    this.lastRenewAt = this.clock.now().getTime();
+    this.inFlight ??= this.lease.renew(this.ttlMs).then(
+      (held) => held,
+      (error: unknown) => {
+        // A failed renewal is not a lost lease: the TTL still runs; the next renewal retries.
+        this.logger.warn('lease renewal failed', { mailboxId: this.mailboxId, error: errorInfo(error) });
+        return this.lease.expiresAt.getTime() > Date.now();
+      },
+    ).finally(() => {
+      this.inFlight = undefined;
+    });
+    const held = await this.inFlight;
+    if (!held) this.lost = true;
+    return held;
+  }
+
+  lostError(): SyncError {
+    return new SyncError('SYNC_LEASE_LOST', `Mailbox ${this.mailboxId}: the lease expired and was taken over; this poll stopped before deleting anything`);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 function fail(summary: PollSummary, error: unknown): void {
   summary.status = hasCode(error, 'SYNC_CIRCUIT_OPEN') ? 'circuit-open' : statusFor(error);
   summary.error = errorInfo(error);
@@ -298,21 +422,19 @@ function validatePolicy(policy: MailboxPolicy): void {
       throw new SyncError('SYNC_INVALID_POLICY', `limits.${name} must be a non-negative integer`);
     }
   }
+  if (policy.maxAttempts !== undefined && !(Number.isInteger(policy.maxAttempts) && policy.maxAttempts >= 1 && policy.maxAttempts <= 100)) {
+    throw new SyncError('SYNC_INVALID_POLICY', 'maxAttempts must be an integer from 1 to 100');
+  }
   if (policy.delete.kind === 'after-days' && !(Number.isFinite(policy.delete.days) && policy.delete.days >= 0)) {
     throw new SyncError('SYNC_INVALID_POLICY', 'delete.days must be a non-negative number');
   }
 }
 
-function leaseTtl(options: PollOptions, now: Date): number {
-  if (options.leaseTtlMs !== undefined) return options.leaseTtlMs;
-  if (options.deadline) return Math.max(0, options.deadline.getTime() - now.getTime()) + SYNC_LIMITS.leaseGraceMs;
-  return SYNC_LIMITS.defaultLeaseTtlMs;
-}
-
 function circuitError(mailboxId: string, stats: CircuitStats): SyncError {
   return new SyncError(
     'SYNC_CIRCUIT_OPEN',
-    `Mailbox ${mailboxId}: ${stats.knownGone} of ${stats.known} known UIDs are gone and ${stats.unknownListed} of ${stats.listed} listed UIDs are new; ` +
+    `Mailbox ${mailboxId}: ${stats.knownGone} of ${stats.known} known UIDs are gone and ${stats.reappeared} of them reappear as new UIDs of the same size ` +
+      `(${stats.unknownListed} of ${stats.listed} listed UIDs are new); ` +
       'the server changed its UIDs. Nothing was ingested. Set acceptNewEpoch for one poll to accept (docs/delivery-guarantees.md).',
   );
 }

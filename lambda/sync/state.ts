@@ -9,18 +9,27 @@ import { SyncError } from './errors.js';
 /** Format tag and version of the document; bump the version on breaking change. */
 export const STATE_FORMAT = 'pop3-ingest.seen-state';
 /** Current document schema version. */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 /**
  * What happened to a UID.
  * - unpublished: durable (or deliberately skipped) but its event not acknowledged: republish, never delete.
  * - published: stored AND its event acknowledged: may be deleted per policy.
- * - deleted: DELE committed by a successful QUIT; kept until the UID leaves the listing.
+ * - deleted: removed from the server by a QUIT we sent (our DELE, or the server's EXPIRE 0 of what
+ *   we retrieved). If the UID is listed again, the server re-used it: a new message.
+ * - retry: fetching it failed `attempts` times (the server refused it, or it broke a limit);
+ *   nothing is stored, it is fetched again next poll until set aside (kind 'failed').
  */
-export type SeenStatus = 'unpublished' | 'published' | 'deleted';
+export type SeenStatus = 'unpublished' | 'published' | 'deleted' | 'retry';
 
-/** What the object under `key` holds: the full message, its header block, or nothing (filter skip). */
-export type SeenKind = 'full' | 'headers' | 'skipped';
+/**
+ * What the object under `key` holds: the full message, its header block, nothing (filter skip),
+ * or nothing because fetching failed too often (set aside, "Message Failed").
+ */
+export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed';
+
+/** Why only the header block of a message is stored: the policy change that would revisit it. */
+export type HeadersReason = 'mode' | 'too-large' | 'filter';
 
 /** An event kept in the state until acknowledged, so a republish sends the same id and detail. */
 export interface PendingEvent {
@@ -48,6 +57,18 @@ export interface SeenEntry {
    * sign of a new UID epoch: the circuit breaker must not count it.
    */
   deleteSent?: boolean;
+  /** LIST's size when the message was fetched: identity evidence and the breaker's size match. */
+  listSize?: number;
+  /** SHA-256 (hex, first 32 digits) of the header block: identity evidence checked with TOP. */
+  headerHash?: string;
+  /** Object generation: 2 and up when the UID was re-used and the key held other bytes. */
+  generation?: number;
+  /** For kind 'headers': why only the header block was stored. */
+  headersWhy?: HeadersReason;
+  /** Failed fetch attempts (status 'retry' or kind 'failed'). */
+  attempts?: number;
+  /** The last failure, bounded text. */
+  lastError?: string;
 }
 
 /** The parsed document. Entries are a Map: UIDs like "__proto__" are data, not keys of an object. */
@@ -56,6 +77,8 @@ export interface SeenState {
   /** UID epoch: 1 at first, incremented when a human accepts a new one (circuit breaker). */
   epoch: number;
   epochSince: string;
+  /** Fingerprint of the server and user this state was recorded for (MailboxPolicy.identity). */
+  identity?: string;
   entries: Map<string, SeenEntry>;
 }
 
@@ -65,12 +88,18 @@ const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a da
 const EntrySchema = z.object({
   firstSeen: isoDate,
   key: z.string().min(1).max(1024),
-  kind: z.enum(['full', 'headers', 'skipped']),
-  status: z.enum(['unpublished', 'published', 'deleted']),
+  kind: z.enum(['full', 'headers', 'skipped', 'failed']),
+  status: z.enum(['unpublished', 'published', 'deleted', 'retry']),
   size: z.number().int().nonnegative().optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   event: z.object({ id: z.string().min(1), detailType: z.string().min(1), detail: z.record(z.string(), z.unknown()) }).optional(),
   deleteSent: z.boolean().optional(),
+  listSize: z.number().int().nonnegative().optional(),
+  headerHash: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  generation: z.number().int().min(2).optional(),
+  headersWhy: z.enum(['mode', 'too-large', 'filter']).optional(),
+  attempts: z.number().int().nonnegative().optional(),
+  lastError: z.string().max(500).optional(),
 });
 
 const DocumentSchema = z.object({
@@ -80,6 +109,7 @@ const DocumentSchema = z.object({
   epoch: z.number().int().positive(),
   epochSince: isoDate,
   updatedAt: isoDate,
+  identity: z.string().min(1).max(128).optional(),
   // Not z.record: it rebuilds the object by assignment, which turns a "__proto__" UID into a
   // prototype change and silently drops the entry. The raw object is walked below instead.
   uids: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'uids must be an object'),
@@ -127,7 +157,9 @@ export function parseState(body: Uint8Array, mailboxId: string): SeenState {
     }
     entries.set(uid, stripUndefined(entry.data));
   }
-  return { mailboxId, epoch: doc.data.epoch, epochSince: doc.data.epochSince, entries };
+  const state: SeenState = { mailboxId, epoch: doc.data.epoch, epochSince: doc.data.epochSince, entries };
+  if (doc.data.identity !== undefined) state.identity = doc.data.identity;
+  return state;
 }
 
 /** Serializes the state (stable key order: UIDs sorted) for StateStore.save. */
@@ -140,6 +172,7 @@ export function serializeState(state: SeenState, now: Date): Uint8Array {
     epoch: state.epoch,
     epochSince: state.epochSince,
     updatedAt: now.toISOString(),
+    ...(state.identity === undefined ? {} : { identity: state.identity }),
     // Object.fromEntries defines own properties: a "__proto__" UID stays data.
     uids: Object.fromEntries(uids.map((uid) => [uid, state.entries.get(uid)])),
   };
@@ -166,5 +199,11 @@ function stripUndefined(entry: z.infer<typeof EntrySchema>): SeenEntry {
   if (entry.sha256 !== undefined) out.sha256 = entry.sha256;
   if (entry.event !== undefined) out.event = entry.event;
   if (entry.deleteSent === true) out.deleteSent = true;
+  if (entry.listSize !== undefined) out.listSize = entry.listSize;
+  if (entry.headerHash !== undefined) out.headerHash = entry.headerHash;
+  if (entry.generation !== undefined) out.generation = entry.generation;
+  if (entry.headersWhy !== undefined) out.headersWhy = entry.headersWhy;
+  if (entry.attempts !== undefined) out.attempts = entry.attempts;
+  if (entry.lastError !== undefined) out.lastError = entry.lastError;
   return out;
 }

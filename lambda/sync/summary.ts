@@ -25,6 +25,9 @@ export function newSummary(mailboxId: string, startedAt: Date): PollSummary {
     published: 0,
     deleted: 0,
     bytes: 0,
+    fetchFailures: 0,
+    setAside: 0,
+    setAsideTotal: 0,
     backlog: 0,
     warnings: [],
   };

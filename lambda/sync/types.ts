@@ -113,6 +113,12 @@ export interface PollSummary {
   published: number;
   deleted: number;
   bytes: number;
+  /** Fetch attempts that failed for one message (refused by the server, or past a limit). */
+  fetchFailures: number;
+  /** Messages set aside in this poll ("Message Failed"): maxAttempts reached. */
+  setAside: number;
+  /** Messages set aside in the seen-state after this poll (an alarm-able count). */
+  setAsideTotal: number;
   /** New messages left on the server for the next poll (limits, deadline). */
   backlog: number;
   /** Invalid/duplicate UIDs and other reported anomalies. */

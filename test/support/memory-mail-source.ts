@@ -36,6 +36,8 @@ export class MemoryMailbox {
   chunkSize = 7;
   /** Every command sent, e.g. "RETR 3", "TOP 3 0", "DELE 3", "QUIT". */
   readonly log: string[] = [];
+  /** UIDs the server answers -ERR to on RETR and TOP (a message it cannot serve). */
+  readonly refuse = new Set<string>();
   /** Called with the UIDs about to be removed at a committing QUIT (invariant checks). */
   onCommit?: (uids: string[]) => void;
   sessions = 0;
@@ -102,6 +104,10 @@ class MemorySession implements MailboxSession {
       const message = this.snapshot[request.msg - 1];
       if (!message) throw new IngestError('TEST_NO_SUCH_MESSAGE', 'permanent', `no message ${request.msg}`);
       this.mailbox.log.push(request.kind === 'full' ? `RETR ${request.msg}` : `TOP ${request.msg} 0`);
+      if (this.mailbox.refuse.has(message.uid)) {
+        yield { msg: request.msg, kind: request.kind, body: this.body(new Uint8Array(0)), refused: { reason: 'server refused the message', serverText: '-ERR cannot read message' } };
+        continue;
+      }
       if (request.kind === 'full') this.retrieved.add(request.msg);
       const bytes = request.kind === 'full' ? message.body : headerPart(message.body);
       this.bodyOpen = true;

@@ -163,7 +163,8 @@ export class MemoryLeaseStore implements LeaseStore {
         this.world.faults.hit('lease-renew');
         const held = this.held.get(mailboxId);
         const at = this.clock.now().getTime();
-        if (!held || held.owner !== owner || held.expiresAt <= at) return false;
+        // Like a conditional write on the lease object: ours as long as nobody took it over.
+        if (!held || held.owner !== owner) return false;
         held.expiresAt = at + renewTtlMs;
         lease.expiresAt = new Date(held.expiresAt);
         return true;

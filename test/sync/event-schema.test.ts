@@ -6,6 +6,7 @@ import {
   DETAIL_TYPE_HEADERS_FETCHED,
   DETAIL_TYPE_MAILBOX_POLLED,
   DETAIL_TYPE_MESSAGE_SKIPPED,
+  DETAIL_TYPE_MESSAGE_FAILED,
   DETAIL_TYPE_MESSAGE_STORED,
 } from '../../lambda/sync/events.js';
 import { pollMailbox } from '../../lambda/sync/poll.js';
@@ -26,7 +27,10 @@ function validatorFor(detailType: string): z.ZodType {
 describe('event-schema-drift: every published detail matches docs/event-schema.json', () => {
   it('lists every detail type this package publishes', () => {
     expect(Object.keys(schema['x-detail-types']).sort()).toEqual(
-      [DETAIL_TYPE_MESSAGE_STORED, DETAIL_TYPE_HEADERS_FETCHED, DETAIL_TYPE_MESSAGE_SKIPPED, DETAIL_TYPE_MAILBOX_POLLED, DETAIL_TYPE_CIRCUIT_OPENED].sort(),
+      [
+        DETAIL_TYPE_MESSAGE_STORED, DETAIL_TYPE_HEADERS_FETCHED, DETAIL_TYPE_MESSAGE_SKIPPED, DETAIL_TYPE_MESSAGE_FAILED,
+        DETAIL_TYPE_MAILBOX_POLLED, DETAIL_TYPE_CIRCUIT_OPENED,
+      ].sort(),
     );
   });
 
@@ -39,12 +43,15 @@ describe('event-schema-drift: every published detail matches docs/event-schema.j
       { uid: 'skip', text: mailText(3).replace('s3@example.test', 'noreply@x.test') },
       { uid: 'big', text: mailText(4), listSize: 90_000_000 },
       { uid: 'hostile', text: `Subject: [keep] ${'x'.repeat(300_000)}\r\nTo: ${'a@x, '.repeat(50_000)}\r\n\r\nbody\r\n` },
+      { uid: 'broken', text: mailText(5) },
     );
+    world.mailbox.refuse.add('broken');
     const policy: MailboxPolicy = {
       id: 'inbox',
       mode: 'full',
       delete: { kind: 'never' },
       limits: { maxMessageSize: 1_000_000 },
+      maxAttempts: 1,
       filter: { rules: [{ from: 'noreply@', action: 'skip' }, { subject: '[keep]', action: 'full' }], otherwise: 'headers' },
     };
     // Act

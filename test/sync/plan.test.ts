@@ -54,10 +54,47 @@ describe('planPoll', () => {
 });
 
 describe('uid-epoch-circuit-breaker', () => {
-  it('trips when a mailbox with history shows mostly new UIDs and most known are gone', () => {
-    const state = stateWith(listing(30).map((m) => m.uid));
+  it('trips when the known messages vanish and come back under new UIDs (same LIST sizes): renumbering', () => {
+    const state = stateWith(listing(30).map((m) => m.uid), { listSize: 100 });
     const verdict = checkCircuit(listing(30, 100, 'new'), state);
-    expect(verdict).toEqual({ open: true, stats: { known: 30, listed: 30, unknownListed: 30, knownGone: 30 } });
+    expect(verdict).toEqual({ open: true, stats: { known: 30, listed: 30, unknownListed: 30, knownGone: 30, reappeared: 30 } });
+  });
+
+  it('does not trip when another client deleted known mail and unrelated new mail arrived (sizes do not match)', () => {
+    const state = stateWith(listing(30).map((m) => m.uid), { listSize: 100 });
+    expect(checkCircuit(listing(30, 777, 'new'), state).open).toBe(false);
+    // Vanished alone (no new mail at all) is never renumbering.
+    expect(checkCircuit([], state).open).toBe(false);
+  });
+
+  it('threshold circuitMinKnown: 20 known UIDs can trip, 19 cannot', () => {
+    const renumber = (n: number): boolean => checkCircuit(listing(n, 100, 'new'), stateWith(listing(n).map((m) => m.uid), { listSize: 100 })).open;
+    expect(renumber(20)).toBe(true);
+    expect(renumber(19)).toBe(false);
+  });
+
+  it('threshold circuitGoneShare: trips above half of the known UIDs gone, not at half', () => {
+    const state = stateWith(listing(40).map((m) => m.uid), { listSize: 100 });
+    // 21 of 40 gone (u1..u21), 21 new of the same size.
+    const above = [...listing(40).slice(21), ...listing(21, 100, 'new')].map((m, i) => ({ ...m, msg: i + 1 }));
+    expect(checkCircuit(above, state).open).toBe(true);
+    const at = [...listing(40).slice(20), ...listing(20, 100, 'new')].map((m, i) => ({ ...m, msg: i + 1 }));
+    expect(checkCircuit(at, state).open).toBe(false);
+  });
+
+  it('threshold circuitMatchShare: trips when more than half of the gone UIDs reappear by size, not at half', () => {
+    const state = stateWith(listing(30).map((m) => m.uid), { listSize: 100 });
+    const mixed = (same: number): ListedMessage[] =>
+      [...listing(same, 100, 'new'), ...listing(30 - same, 555, 'other')].map((m, i) => ({ ...m, msg: i + 1 }));
+    expect(checkCircuit(mixed(16), state).open).toBe(true);
+    expect(checkCircuit(mixed(15), state).open).toBe(false);
+  });
+
+  it('does not count what the server expired: EXPIRE 0 removals are recorded deleted, EXPIRE n past n days are expected gone', () => {
+    const old = new Date(now.getTime() - 10 * 86_400_000).toISOString();
+    const state = stateWith(listing(30).map((m) => m.uid), { listSize: 100, firstSeen: old });
+    expect(checkCircuit(listing(30, 100, 'new'), state, { now, expire: 7 }).open).toBe(false);
+    expect(checkCircuit(listing(30, 100, 'new'), state, { now, expire: 30 }).open).toBe(true);
   });
 
   it('does not trip for a young mailbox, normal arrivals, or our own deletions', () => {
@@ -81,22 +118,30 @@ describe('selectDeletes: only acknowledged full messages, per policy', () => {
   state.entries.set('u3', entry({ kind: 'headers' }));
   state.entries.set('u4', entry({ firstSeen: new Date(now.getTime() - 10 * 86_400_000).toISOString() }));
 
+  const all = new Set(['u1', 'u2', 'u3', 'u4']);
+
   it('never deletes by default', () => {
-    expect(selectDeletes(policy(), list, state, now)).toEqual([]);
+    expect(selectDeletes(policy(), list, state, now, all)).toEqual([]);
+  });
+
+  it('never deletes a UID whose identity this session did not confirm', () => {
+    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), list, state, now, new Set(['u4']))).toEqual([4]);
+    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), list, state, now, new Set())).toEqual([]);
   });
 
   it('after-store deletes published full messages only (not unpublished, not headers-only)', () => {
-    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), list, state, now)).toEqual([1, 4]);
+    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), list, state, now, all)).toEqual([1, 4]);
   });
 
   it('after-days counts from first seen', () => {
-    expect(selectDeletes(policy({ delete: { kind: 'after-days', days: 7 } }), list, state, now)).toEqual([4]);
-    expect(selectDeletes(policy({ delete: { kind: 'after-days', days: 11 } }), list, state, now)).toEqual([]);
+    expect(selectDeletes(policy({ delete: { kind: 'after-days', days: 7 } }), list, state, now, all)).toEqual([4]);
+    expect(selectDeletes(policy({ delete: { kind: 'after-days', days: 11 } }), list, state, now, all)).toEqual([]);
   });
 
-  it('retries a deletion whose QUIT did not commit (status deleted but still listed)', () => {
+  it('never deletes a UID recorded deleted that is listed again: it is fetched as a new message (re-use)', () => {
     const s = stateWith(['u1'], { status: 'deleted' });
-    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), listing(1), s, now)).toEqual([1]);
+    expect(selectDeletes(policy({ delete: { kind: 'after-store' } }), listing(1), s, now, new Set(['u1']))).toEqual([]);
+    expect(planPoll(policy({ delete: { kind: 'after-store' } }), listing(1), s).work.map((m) => m.action)).toEqual(['full']);
   });
 });
 

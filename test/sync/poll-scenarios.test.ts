@@ -407,8 +407,12 @@ describe('mailbox-level outcomes never throw', () => {
         if (p.messagesDone === 2) controller.abort();
       },
     });
-    expect(summary).toMatchObject({ status: 'failed', stored: 2, backlog: 3, error: { code: 'SYNC_ABORTED' } });
-    expect(Object.keys(world.state.json('inbox')?.uids ?? {})).toHaveLength(2);
+    // Stores run behind the reader: what was in flight at the abort is finished and recorded too.
+    expect(summary).toMatchObject({ status: 'failed', error: { code: 'SYNC_ABORTED' } });
+    expect(summary.stored).toBeGreaterThanOrEqual(2);
+    expect(summary.stored).toBeLessThan(5);
+    expect(summary.stored + summary.backlog).toBe(5);
+    expect(Object.keys(world.state.json('inbox')?.uids ?? {})).toHaveLength(summary.stored);
   });
 
   it('an invalid mailbox id is refused before anything is touched', async () => {
