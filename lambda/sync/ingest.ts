@@ -87,22 +87,26 @@ export class Ingestor {
     const queue = new FetchQueue<Job>(work.map((m) => this.firstJob(m)));
     const stop = (): boolean => this.ctx.shouldStop() || this.pipeline.failed !== undefined || this.ctx.recorder.failed !== undefined;
     try {
-      for await (const { job, fetched } of fetchJobs(this.ctx.session, queue, { maxMessages: SYNC_LIMITS.fetchWindow, maxBytes: SYNC_LIMITS.fetchWindowBytes }, stop)) {
-        if (fetched.refused) {
-          await this.failed(job, fetched.refused);
-          continue;
+      // Background stores may queue more (a re-used UID's next generation): loop until none is left.
+      do {
+        for await (const { job, fetched } of fetchJobs(this.ctx.session, queue, { maxMessages: SYNC_LIMITS.fetchWindow, maxBytes: SYNC_LIMITS.fetchWindowBytes }, stop)) {
+          if (fetched.refused) {
+            await this.failed(job, fetched.refused);
+            continue;
+          }
+          if (job.fetch === 'full') this.ctx.recorder.retrieved.add(job.m.uid);
+          try {
+            await this.handle(job, fetched.body, queue);
+          } catch (error) {
+            if (!hasMessageFault(error)) throw error;
+            await this.failed(job, { reason: error instanceof Error ? error.message : String(error) });
+          }
         }
-        if (job.fetch === 'full') this.ctx.recorder.retrieved.add(job.m.uid);
-        try {
-          await this.handle(job, fetched.body, queue);
-        } catch (error) {
-          if (!hasMessageFault(error)) throw error;
-          await this.failed(job, { reason: error instanceof Error ? error.message : String(error) });
-        }
-      }
+        await this.pipeline.drain();
+      } while (queue.pending && !stop());
     } finally {
       // Whatever stopped the reader, finish what is in flight so it gets recorded.
-      await this.pipeline.drain().finally(() => undefined);
+      await this.pipeline.drain().catch(() => undefined);
     }
   }
 
@@ -192,10 +196,18 @@ export class Ingestor {
     // Room first (by LIST's hint), then read: the octets held stay within the budget.
     await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
     const buffered = await readAll(capture.tee(source));
-    this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue));
+    // The bytes are at hand: a conflict is retried under the next generation without a second RETR.
+    this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, () => once(buffered)));
   }
 
-  private async putAndQueue(job: Job, body: AsyncIterable<Uint8Array>, capture: HeaderCapture, fetchedAt: Date, queue: FetchQueue<Job>): Promise<void> {
+  private async putAndQueue(
+    job: Job,
+    body: AsyncIterable<Uint8Array>,
+    capture: HeaderCapture,
+    fetchedAt: Date,
+    queue: FetchQueue<Job>,
+    replay?: () => AsyncIterable<Uint8Array>,
+  ): Promise<void> {
     const { policy, summary, keeper } = this.ctx;
     const kind: MessageKind = job.fetch === 'full' ? 'full' : 'headers';
     const hash = uidHash(policy.id, job.m.uid);
@@ -208,10 +220,12 @@ export class Ingestor {
       // once the old message is gone). Fetch again under the next generation's key.
       if (job.generation + 1 > SYNC_LIMITS.maxGenerations) {
         await this.failed(job, { reason: `UID re-used more than ${SYNC_LIMITS.maxGenerations} times` });
-      } else {
-        summary.warnings.push(`A re-used UID met other bytes in the store: stored as generation ${job.generation + 1}`);
-        queue.push({ ...job, fetch: job.fetch, purpose: job.purpose === 'verify-full' ? 'full' : job.purpose, generation: job.generation + 1 });
+        return;
       }
+      summary.warnings.push(`A re-used UID met other bytes in the store: stored as generation ${job.generation + 1}`);
+      const next: Job = { ...job, purpose: job.purpose === 'verify-full' ? 'full' : job.purpose, generation: job.generation + 1 };
+      if (replay) return this.putAndQueue(next, replay(), capture, fetchedAt, queue, replay);
+      queue.push(next);
       return;
     }
     const known = keeper.state.entries.get(job.m.uid);

@@ -82,7 +82,7 @@ async function runPoll(run: PollRun): Promise<void> {
   const seen = await StateKeeper.load(deps.state, clock, policy.id);
   checkIdentity(policy, seen.state.identity);
   let survey = await surveyMailbox(policy, deps, options, seen.state, clock);
-  report(policy, survey, logger, summary);
+  report(policy, survey, seen.state, logger, summary);
   let lease: Lease | null = null;
   let renewal: LeaseRenewal | undefined;
   try {
@@ -112,7 +112,7 @@ async function runPoll(run: PollRun): Promise<void> {
       // UIDs it added would look gone): QUIT (nothing done yet) and list again under the lease.
       await survey.handle.end('quit');
       survey = await surveyMailbox(policy, deps, options, keeper.state, clock);
-      report(policy, survey, logger, summary);
+      report(policy, survey, keeper.state, logger, summary);
     } else {
       survey.plan = planPoll(policy, survey.messages, keeper.state, planContext(survey.handle.session, clock));
     }
@@ -159,7 +159,7 @@ function sessionHandle(session: MailboxSession): SessionHandle {
 }
 
 /** What the summary says about the listing (replaces what an earlier survey of this poll said). */
-function report(policy: MailboxPolicy, survey: Survey, logger: Logger, summary: PollSummary): void {
+function report(policy: MailboxPolicy, survey: Survey, state: SeenState, logger: Logger, summary: PollSummary): void {
   summary.warnings = [];
   for (const warning of policyWarnings(policy, survey.handle.session.capabilities)) {
     summary.warnings.push(warning);
@@ -171,6 +171,7 @@ function report(policy: MailboxPolicy, survey: Survey, logger: Logger, summary: 
   }
   summary.newMessages = survey.plan.newMessages;
   summary.backlog = survey.plan.newMessages;
+  summary.setAsideTotal = countSetAside(state);
 }
 
 /**

@@ -3,14 +3,15 @@
  * it that honour RFC 1939's UPDATE state and fail where the fault plan says.
  */
 import { IngestError } from '../../lambda/shared/errors.js';
-import type {
-  FetchedMessage,
-  FetchRequest,
-  ListedMessage,
-  MailboxCapabilities,
-  MailboxSession,
-  MailSource,
-  RejectedListing,
+import {
+  MESSAGE_FAULT,
+  type FetchedMessage,
+  type FetchRequest,
+  type ListedMessage,
+  type MailboxCapabilities,
+  type MailboxSession,
+  type MailSource,
+  type RejectedListing,
 } from '../../lambda/sync/ports.js';
 import type { Faults, FaultPoint } from './faults.js';
 
@@ -38,6 +39,8 @@ export class MemoryMailbox {
   readonly log: string[] = [];
   /** UIDs the server answers -ERR to on RETR and TOP (a message it cannot serve). */
   readonly refuse = new Set<string>();
+  /** UIDs whose body breaks a limit of the source midway (MESSAGE_FAULT; the session stays usable). */
+  readonly overLimit = new Set<string>();
   /** Called with the UIDs about to be removed at a committing QUIT (invariant checks). */
   onCommit?: (uids: string[]) => void;
   sessions = 0;
@@ -111,7 +114,8 @@ class MemorySession implements MailboxSession {
       if (request.kind === 'full') this.retrieved.add(request.msg);
       const bytes = request.kind === 'full' ? message.body : headerPart(message.body);
       this.bodyOpen = true;
-      yield { msg: request.msg, kind: request.kind, body: this.body(bytes) };
+      const body = this.body(bytes);
+      yield { msg: request.msg, kind: request.kind, body: this.mailbox.overLimit.has(message.uid) ? overLimit(body) : body };
     }
   }
 
@@ -159,6 +163,16 @@ class MemorySession implements MailboxSession {
   private step(point: FaultPoint): void {
     if (this.dead) throw Object.assign(new Error('session is closed'), { code: 'ERR_SOCKET_CLOSED' });
     this.world.faults.hit(point, () => this.abort());
+  }
+}
+
+/** A body that breaks the source's size cap after its first chunk (the source discards the rest). */
+async function* overLimit(body: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    yield chunk;
+    // Drain the rest as the engine does, so the session stays in step, then fail this message.
+    for await (const _rest of body) { /* discarded */ }
+    throw new IngestError(MESSAGE_FAULT, 'permanent', 'message larger than the hard cap');
   }
 }
 

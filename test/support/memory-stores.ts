@@ -48,7 +48,8 @@ export class MemoryStore implements MessageStore {
     const body = new Uint8Array(Buffer.concat(chunks));
     const sha256 = createHash('sha256').update(body).digest('hex');
     this.world.faults.hit('store');
-    let status: StoreResult['status'] = 'already-stored';
+    // Like S3 after a 412 and a HEAD: equal SHA-256 is already-stored, anything else a conflict.
+    let status: StoreResult['status'] = existing === undefined || existing.sha256 === sha256 ? 'already-stored' : 'conflict';
     if (!this.objects.has(request.key)) {
       this.objects.set(request.key, { body, uidHash: request.uidHash, kind: request.kind, sha256 });
       this.creates += 1;
