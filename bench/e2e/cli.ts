@@ -13,6 +13,8 @@ const CLI = fileURLToPath(new URL('../../dist/lambda/cli/main.js', import.meta.u
 export interface CliRun {
   wallMs: number;
   peakRssKb: number;
+  /** User + system CPU of the whole process (start-up included), polled from /proc, ms. */
+  cpuMs: number;
   exitCode: number | null;
   summaries: PollSummary[];
 }
@@ -31,12 +33,12 @@ export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv
     child.once('exit', resolve);
   });
   const wallMs = performance.now() - started;
-  const peakRssKb = watch?.stop().peakRssKb ?? 0;
+  const { peakRssKb, cpuMs } = watch?.stop() ?? { peakRssKb: 0, cpuMs: 0 };
   let summaries: PollSummary[] = [];
   try {
     summaries = (JSON.parse(stdout) as { mailboxes: PollSummary[] }).mailboxes;
   } catch {
     throw new Error(`CLI exited with ${String(exitCode)} without a JSON document: ${stderr.trim().slice(-1500)}`);
   }
-  return { wallMs, peakRssKb, exitCode, summaries };
+  return { wallMs, peakRssKb, cpuMs, exitCode, summaries };
 }
