@@ -45,16 +45,18 @@ export async function writeCliConfig(bench: Bench, name: string, at: Endpoint): 
 /**
  * One `poll` of the CLI. `out` is emptied first (outside the timing) unless `keepOut`, so every
  * run starts with no seen-state and fetches the whole mailbox; `expectStored` is checked.
+ * `cpuProfDir`: write a V8 CPU profile there (slows the run: its figures are not comparable).
  */
 export async function runCli(
   config: string,
   out: string,
   expectStored: number,
-  options: { aws?: AwsTarget; keepOut?: boolean } = {},
+  options: { aws?: AwsTarget; keepOut?: boolean; cpuProfDir?: string } = {},
 ): Promise<Sample & { run: CliRun }> {
   if (!options.keepOut) await rm(out, { recursive: true, force: true });
   const args = ['--config', config, '--out', out];
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_PW: PASSWORD };
+  if (options.cpuProfDir !== undefined) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`;
   if (options.aws) {
     args.push('--bucket', options.aws.bucket, '--event-bus', options.aws.busName);
     Object.assign(env, {

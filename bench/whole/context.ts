@@ -63,6 +63,8 @@ export interface Bench {
   targets: Target[];
   chart: ChartGroup[];
   results: Record<string, unknown>;
+  /** --cpu-prof: the idle section's CLI polls write V8 CPU profiles here. */
+  cliCpuProfDir?: string;
   /** The CLI's output folder of the last throughput run: its state is the idle poll's start. */
   primedIdleOut?: string;
 }

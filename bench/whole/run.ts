@@ -9,6 +9,8 @@
  *
  *   npm run bench [-- --reps 3 --only latency,throughput,aws,idle,memory,bundle]
  *   npm run bench:quick        tiny sizes, one repetition (smoke test; writes under .bench/)
+ *   npm run bench -- --only idle --cpu-prof   V8 profiles of the CLI's idle polls in .bench/profiles/idle
+ *                                             (then: npx tsx bench/profile-summary.ts --by package ...)
  *
  * Exit code: 0 every measured target met, 2 a target not met, 1 the benchmark itself failed
  * (a contender crashed or stored fewer messages than the mailbox holds).
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     'work-dir': { type: 'string', default: tmpdir() },
     out: { type: 'string' },
     chart: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
       rows: [['workload', 'ours (CLI)', 'mpop', 'raw', 'ratio', 'note']],
       engineRows: [['workload (engine only: in-process, bytes discarded)', 'engine', 'raw', 'ratio']],
       targets: [], chart: [], results: {},
+      ...(args['cpu-prof'] ? { cliCpuProfDir: join(REPO_ROOT, '.bench', 'profiles', 'idle') } : {}),
     };
     await seedMailboxes(dovecot);
     const sections: Record<(typeof ALL_SECTIONS)[number], (b: Bench) => Promise<void>> = {
