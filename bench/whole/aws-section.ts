@@ -33,7 +33,7 @@ export async function awsSection(bench: Bench): Promise<void> {
     };
     const config = await writeCliConfig(bench, 's3-cli', { user: 's3', port: bench.dovecot.pop3sPort });
     let runNo = 0;
-    const series = await interleave(['loopback', 'delayed'] as const, bench, async (who) => {
+    const series = await interleave(['loopback', 'delayed'] as const, { ...bench, warmupWith: ['loopback'] }, async (who) => {
       // A fresh bucket per run: no seen-state, no objects; every message is stored again.
       const bucket = `bench-whole-${++runNo}`;
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -63,7 +63,7 @@ export interface Bench {
   targets: Target[];
   chart: ChartGroup[];
   results: Record<string, unknown>;
-  /** --cpu-prof: the idle section's CLI polls write V8 CPU profiles here. */
+  /** --cpu-prof: the CLI runs of the latency, throughput and idle sections write V8 CPU profiles under here, one folder per section. */
   cliCpuProfDir?: string;
   /** The CLI's output folder of the last throughput run: its state is the idle poll's start. */
   primedIdleOut?: string;

@@ -38,7 +38,7 @@ export async function idleSection(bench: Bench): Promise<void> {
     const series = await interleave(['ours', 'mpop', 'node -e 0', 'ours --version'] as const, { ...bench, reps: Math.max(5, bench.reps) }, async (who) => {
       switch (who) {
         case 'ours': {
-          const r = await runCli(config, out, 0, { keepOut: true, ...(bench.cliCpuProfDir === undefined ? {} : { cpuProfDir: bench.cliCpuProfDir }) });
+          const r = await runCli(config, out, 0, { keepOut: true, ...(bench.cliCpuProfDir === undefined ? {} : { cpuProfDir: join(bench.cliCpuProfDir, 'idle') }) });
           if (r.run.summaries[0]?.newMessages !== 0) throw new Error(`idle: the CLI saw ${r.run.summaries[0]?.newMessages} new messages`);
           return r;
         }

@@ -9,7 +9,7 @@
  *
  *   npm run bench [-- --reps 3 --only latency,throughput,aws,idle,memory,bundle]
  *   npm run bench:quick        tiny sizes, one repetition (smoke test; writes under .bench/)
- *   npm run bench -- --only idle --cpu-prof   V8 profiles of the CLI's idle polls in .bench/profiles/idle
+ *   npm run bench -- --only idle --cpu-prof   V8 profiles of the CLI's runs in .bench/profiles/<section>
  *                                             (then: npx tsx bench/profile-summary.ts --by package ...)
  *
  * Exit code: 0 every measured target met, 2 a target not met, 1 the benchmark itself failed
@@ -79,6 +79,8 @@ async function main(): Promise<void> {
   const mpop = await mpopVersion();
   if (mpop === undefined) throw new Error('mpop is not installed (apt-get install mpop)');
   const work = await mkdtemp(join(args['work-dir'], 'bench-whole-'));
+  // Profiles of this run only (profiling slows the CLI: such a run's figures are not comparable).
+  if (args['cpu-prof']) await rm(join(REPO_ROOT, '.bench', 'profiles'), { recursive: true, force: true });
   const environment = {
     node: process.version,
     git: gitDescription(),
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
       rows: [['workload', 'ours (CLI)', 'mpop', 'raw', 'ratio', 'note']],
       engineRows: [['workload (engine only: in-process, bytes discarded)', 'engine', 'raw', 'ratio']],
       targets: [], chart: [], results: {},
-      ...(args['cpu-prof'] ? { cliCpuProfDir: join(REPO_ROOT, '.bench', 'profiles', 'idle') } : {}),
+      ...(args['cpu-prof'] ? { cliCpuProfDir: join(REPO_ROOT, '.bench', 'profiles') } : {}),
     };
     await seedMailboxes(dovecot);
     const sections: Record<(typeof ALL_SECTIONS)[number], (b: Bench) => Promise<void>> = {

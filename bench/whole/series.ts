@@ -1,5 +1,5 @@
 /**
- * Interleaved repetitions on a noisy shared machine: every contender once untimed (Dovecot's
+ * Interleaved repetitions on a noisy shared machine: untimed warm-up runs first (Dovecot's
  * index and the page cache warm up on the first session), then `reps` rounds with the order
  * rotated each round, so no contender always runs after the same neighbour. Reported as medians
  * and paired ratios (two runs of one round share the machine's load, which mostly cancels).
@@ -24,8 +24,13 @@ export interface Series {
 /** How to run the rounds. */
 export interface InterleaveOptions {
   reps: number;
-  /** One untimed run of each contender first (default true). */
+  /** Untimed runs first (default true). */
   warmup?: boolean;
+  /**
+   * Which contenders warm up (default: all). The warm-up is for the server and the page cache,
+   * which any full read warms; a two-minute contender need not pay for it twice.
+   */
+  warmupWith?: readonly string[];
   log: (line: string) => void;
 }
 
@@ -37,7 +42,7 @@ export async function interleave<K extends string>(
 ): Promise<Record<K, Series>> {
   const series = Object.fromEntries(contenders.map((c): [K, Series] => [c, { elapsedMs: [], cpuMs: [], peakRssKb: [] }])) as Record<K, Series>;
   if (options.warmup ?? true) {
-    for (const who of contenders) {
+    for (const who of contenders.filter((c) => options.warmupWith?.includes(c) ?? true)) {
       const r = await runOnce(who);
       options.log(`  warm-up ${who}: ${fmt(r.elapsedMs)} ms`);
     }
