@@ -19,10 +19,13 @@ export interface CliRun {
   summaries: PollSummary[];
 }
 
-/** `pop3-ingest poll --json --quiet <args>` with `env`; never throws for a non-zero exit. */
-export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+/**
+ * `pop3-ingest poll --json --quiet <args>` with `env`; never throws for a non-zero exit.
+ * `nodeArgs` go to Node itself (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
+ */
+export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'poll', '--json', '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'poll', '--json', '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const watch = child.pid === undefined ? undefined : watchProcess(child.pid);
   let stdout = '';
   let stderr = '';

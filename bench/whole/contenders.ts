@@ -56,7 +56,6 @@ export async function runCli(
   if (!options.keepOut) await rm(out, { recursive: true, force: true });
   const args = ['--config', config, '--out', out];
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_PW: PASSWORD };
-  if (options.cpuProfDir !== undefined) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}`;
   if (options.aws) {
     args.push('--bucket', options.aws.bucket, '--event-bus', options.aws.busName);
     Object.assign(env, {
@@ -67,7 +66,7 @@ export async function runCli(
       AWS_SECRET_ACCESS_KEY: 'bench',
     });
   }
-  const run = await runCliPoll(args, env);
+  const run = await runCliPoll(args, env, options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`]);
   const s = run.summaries[0];
   if (run.exitCode !== 0 || s?.status !== 'ok' || s.stored !== expectStored || s.published < expectStored) {
     throw new Error(`CLI poll: exit ${String(run.exitCode)}, expected ${expectStored} stored, got ${JSON.stringify(s)}`);
