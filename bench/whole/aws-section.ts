@@ -61,7 +61,7 @@ export async function awsSection(bench: Bench): Promise<void> {
       `${fmt(rate('delayed'))} msg/s delayed, ${fmt(rate('loopback'))} msg/s loopback`,
     ));
     bench.chart.push({
-      title: `${what} into S3 + EventBridge`, unit: 'msg/s', lowerIsBetter: false,
+      title: `${what}, loopback vs +${awsDelayMs} ms each way`, unit: 'msg/s', lowerIsBetter: false,
       bars: [{ label: 'ours, loopback', value: rate('loopback') }, { label: `ours, +${awsDelayMs} ms`, value: rate('delayed') }],
     });
   } finally {
