@@ -2,11 +2,12 @@
  * Runs the reference client, mpop, against the same server as ours, set up to be as fast as it
  * can be: pipelining on, keep mode (nothing deleted, so every repetition sees the same mailbox),
  * no Received header, delivery to `mbox /dev/null` (a discard with no process per message; an
- * `mda` pipe costs mpop a shell per message, a maildir a file per message). Its UIDL file is
- * removed before each run so it fetches everything again.
+ * `mda` pipe costs mpop a shell per message). With `maildir`, delivery is to a maildir instead:
+ * one file, one fsync and one link per message, the durability class of our local folder.
+ * Its UIDL file is removed before each run so it fetches everything again.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchProcess } from './proc-watch.js';
@@ -43,6 +44,11 @@ export interface MpopOptions {
    * first run fills it). Default: the UIDL file is removed before each run (full downloads).
    */
   onlyNew?: boolean;
+  /**
+   * Deliver into this maildir (emptied and recreated before each run, outside the timing)
+   * instead of discarding into `mbox /dev/null`.
+   */
+  maildir?: string;
 }
 
 /** Writes the config (mode 0600: it holds the test password) and returns a runner. */
@@ -67,7 +73,7 @@ export async function prepareMpop(account: MpopAccount, options: MpopOptions = {
     'received_header off',
     'timeout 300',
     `uidls_file ${uidlsFile}`,
-    'delivery mbox /dev/null',
+    options.maildir === undefined ? 'delivery mbox /dev/null' : `delivery maildir ${options.maildir}`,
     '',
   ];
   await writeFile(configFile, lines.join('\n'), { mode: 0o600 });
@@ -76,6 +82,7 @@ export async function prepareMpop(account: MpopAccount, options: MpopOptions = {
     async run() {
       if (options.onlyNew) return spawnMpop(configFile, ['--only-new', '--keep']);
       await rm(uidlsFile, { force: true });
+      if (options.maildir !== undefined) await freshMaildir(options.maildir);
       return spawnMpop(configFile);
     },
     async dispose() {
@@ -112,6 +119,12 @@ export async function mpopStartMs(runs = 5): Promise<number> {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+/** An empty maildir (new, cur, tmp) at `dir`, whatever was there before. */
+async function freshMaildir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await Promise.all(['new', 'cur', 'tmp'].map((sub) => mkdir(join(dir, sub), { recursive: true })));
 }
 
 function spawnMpop(configFile: string, extraArgs: readonly string[] = []): Promise<MpopResult> {

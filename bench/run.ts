@@ -1,10 +1,14 @@
 /**
- * `npm run bench`: our POP3 client side by side with mpop and a raw pipelined socket, against
- * one private Dovecot on loopback, in one run. The machine is shared and noisy, so contenders
+ * `npm run bench:engine`: our POP3 engine alone (in-process, bytes discarded: a component
+ * figure, not what users run; `npm run bench` measures the CLI as a whole process) side by side
+ * with mpop and a raw pipelined socket, against one private Dovecot on loopback, in one run.
+ * The machine is shared and noisy, so contenders
  * run interleaved (order rotated every repetition), each in a fresh process, and the report
  * gives medians and ratios. Methodology: docs/benchmarks.md.
  *
- *   npm run bench [-- --reps 3 --only latency,throughput,memory --cpu-prof]
+ *   npm run bench:engine [-- --reps 3 --only latency,throughput,memory --cpu-prof]
+ *
+ * Exit code: 0 every target met, 2 a target missed, 1 the benchmark itself failed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -118,8 +122,8 @@ async function main(): Promise<void> {
   log('');
   for (const t of targets) log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.figure} (target ${t.threshold})`);
 
-  const command = process.env.npm_lifecycle_event === 'bench'
-    ? ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
+  const command = process.env.npm_lifecycle_event === 'bench:engine'
+    ? ['npm run bench:engine', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
     : ['tsx bench/run.ts', ...process.argv.slice(2)].join(' ');
   const report = {
     command,
@@ -145,7 +149,8 @@ async function main(): Promise<void> {
   await mkdir(dirname(args.out), { recursive: true });
   await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
   log(`\nwritten ${args.out}`);
-  if (targets.some((t) => !t.pass)) process.exitCode = 1;
+  // 2, not 1: a missed target is a figure to read; 1 is kept for a benchmark that broke.
+  if (targets.some((t) => !t.pass)) process.exitCode = 2;
 }
 
 async function latency(dovecot: DovecotServer, results: Record<string, unknown>, targets: TargetVerdict[], rows: string[][]): Promise<void> {

@@ -13,14 +13,19 @@ const CLI = fileURLToPath(new URL('../../dist/lambda/cli/main.js', import.meta.u
 export interface CliRun {
   wallMs: number;
   peakRssKb: number;
+  /** User + system CPU of the whole process (start-up included), polled from /proc, ms. */
+  cpuMs: number;
   exitCode: number | null;
   summaries: PollSummary[];
 }
 
-/** `pop3-ingest poll --json --quiet <args>` with `env`; never throws for a non-zero exit. */
-export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+/**
+ * `pop3-ingest poll --json --quiet <args>` with `env`; never throws for a non-zero exit.
+ * `nodeArgs` go to Node itself (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
+ */
+export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'poll', '--json', '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'poll', '--json', '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const watch = child.pid === undefined ? undefined : watchProcess(child.pid);
   let stdout = '';
   let stderr = '';
@@ -31,12 +36,12 @@ export async function runCliPoll(args: readonly string[], env: NodeJS.ProcessEnv
     child.once('exit', resolve);
   });
   const wallMs = performance.now() - started;
-  const peakRssKb = watch?.stop().peakRssKb ?? 0;
+  const { peakRssKb, cpuMs } = watch?.stop() ?? { peakRssKb: 0, cpuMs: 0 };
   let summaries: PollSummary[] = [];
   try {
     summaries = (JSON.parse(stdout) as { mailboxes: PollSummary[] }).mailboxes;
   } catch {
     throw new Error(`CLI exited with ${String(exitCode)} without a JSON document: ${stderr.trim().slice(-1500)}`);
   }
-  return { wallMs, peakRssKb, exitCode, summaries };
+  return { wallMs, peakRssKb, cpuMs, exitCode, summaries };
 }
