@@ -27,39 +27,49 @@ export interface StoredEntry {
   sha256: string;
 }
 
-/** Conditional-create object store. */
+/**
+ * Conditional-create object store with the rules every real store follows (the contract suite in
+ * test/contract/ runs it beside the folder and S3): the body is always read to its end; an
+ * existing key answers 'already-stored' only for the same SHA-256, else 'conflict'; objects
+ * become durable only at commit().
+ */
 export class MemoryStore implements MessageStore {
   readonly objects = new Map<string, StoredEntry>();
+  /** Keys a commit() has made durable (a crash before commit could lose the others). */
+  readonly durable = new Set<string>();
   /** Number of put() calls that created an object. */
   creates = 0;
-  /** Answer 'already-stored' without reading the body when the key exists (as a HEAD-first store would). */
-  skipBodyWhenExists = false;
+  private pending = new Set<string>();
 
   constructor(private readonly world: { faults: Faults }) {}
 
   async put(request: StoreRequest): Promise<StoreResult> {
     if (this.world.faults.killed) throw new KilledError();
-    const existing = this.objects.get(request.key);
-    if (existing && this.skipBodyWhenExists) {
-      return { status: 'already-stored', location: { bucket: 'memory', key: request.key }, size: existing.body.length, sha256: existing.sha256 };
-    }
     const chunks: Uint8Array[] = [];
     for await (const chunk of request.body) chunks.push(chunk);
     const body = new Uint8Array(Buffer.concat(chunks));
     const sha256 = createHash('sha256').update(body).digest('hex');
     this.world.faults.hit('store');
-    let status: StoreResult['status'] = 'already-stored';
-    if (!this.objects.has(request.key)) {
+    // Decided after the body is read, as S3 decides when the upload completes.
+    const existing = this.objects.get(request.key);
+    let status: StoreResult['status'];
+    if (existing === undefined) {
       this.objects.set(request.key, { body, uidHash: request.uidHash, kind: request.kind, sha256 });
       this.creates += 1;
       status = 'stored';
+    } else {
+      status = existing.sha256 === sha256 ? 'already-stored' : 'conflict';
     }
+    if (status !== 'conflict') this.pending.add(request.key);
     this.world.faults.hit('store-after');
     return { status, location: { bucket: 'memory', key: request.key }, size: body.length, sha256 };
   }
 
   async commit(): Promise<void> {
     if (this.world.faults.killed) throw new KilledError();
+    const keys = this.pending;
+    this.pending = new Set();
+    for (const key of keys) this.durable.add(key);
   }
 }
 
