@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FolderMessageStore, SYSTEM_SYNC, type FolderSync } from '../../lambda/adapters/local/folder-store.js';
+import { SYSTEM_SYNC, type DurableSync } from '../../lambda/adapters/local/durable-fs.js';
+import { FolderMessageStore } from '../../lambda/adapters/local/folder-store.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 async function* once(text: string): AsyncGenerator<Uint8Array> {
@@ -19,7 +20,7 @@ const fetchedAt = new Date('2026-03-04T05:06:07.000Z');
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** Records what commit() syncs; `hold` makes every file sync wait until released. */
-function recordingSync(): FolderSync & { files: string[]; dirs: string[]; hold(): () => void; failNext(error: Error): void } {
+function recordingSync(): DurableSync & { files: string[]; dirs: string[]; hold(): () => void; failNext(error: Error): void } {
   let gate: Promise<void> | undefined;
   let failure: Error | undefined;
   const recorder = {

@@ -87,6 +87,8 @@ export class MemoryPublisher implements EventPublisher {
     this.calls += 1;
     const results = events.map((event) => {
       if (this.reject(event)) return { id: event.id, ok: false, error: 'rejected (test)' };
+      // As EventBridge and the JSON-lines file: a detail that is not JSON is never delivered.
+      if (!serialisable(event.detail)) return { id: event.id, ok: false, error: 'detail is not serialisable' };
       try {
         // One entry refused (PutEvents FailedEntryCount), the rest of the batch delivered.
         this.world.faults.hit('publish-entry');
@@ -104,6 +106,14 @@ export class MemoryPublisher implements EventPublisher {
   /** Delivered events of one detail type. */
   ofType(detailType: string): OutgoingEvent[] {
     return this.delivered.filter((e) => e.detailType === detailType);
+  }
+}
+
+function serialisable(detail: unknown): boolean {
+  try {
+    return typeof JSON.stringify(detail) === 'string';
+  } catch {
+    return false;
   }
 }
 

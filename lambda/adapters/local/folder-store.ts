@@ -25,26 +25,14 @@ import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { writeAll } from '../file-io.js';
-import { DIR_MODE, FILE_MODE, fsyncDir, META_SUFFIX, resolveKey, tempPathFor } from './durable-fs.js';
-
-/** How commit() makes a file or a directory durable (tests observe or hold it). */
-export interface FolderSync {
-  file(handle: FileHandle, path: string): Promise<void>;
-  dir(path: string): Promise<void>;
-}
-
-/** fdatasync for files (data and size, all a reader needs), fsync for directories. */
-export const SYSTEM_SYNC: FolderSync = {
-  file: (handle) => handle.datasync(),
-  dir: fsyncDir,
-};
+import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
   /** The root folder; created (0700) if missing. */
   dir: string;
-  /** Default SYSTEM_SYNC. */
-  sync?: FolderSync;
+  /** How commit() syncs (default SYSTEM_SYNC). */
+  sync?: DurableSync;
 }
 
 /** Handles kept open from put() to commit() (saves an open and a close per file); more are reopened. */
@@ -58,7 +46,7 @@ const READ_ONLY_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 /** MessageStore over a local folder: atomic, no-clobber, durable at commit(). */
 export class FolderMessageStore implements MessageStore {
   private readonly root: string;
-  private readonly sync: FolderSync;
+  private readonly sync: DurableSync;
   /** Files to sync at the next commit, by path; null: reopen by path (the budget was spent, or the inode may have changed). */
   private pendingFiles = new Map<string, FileHandle | null>();
   private pendingDirs = new Set<string>();
