@@ -37,8 +37,12 @@ export interface FolderMessageStoreOptions {
 
 /** Handles kept open from put() to commit() (saves an open and a close per file); more are reopened. */
 const MAX_OPEN_HANDLES = 256;
-/** Syncs in flight during commit(): the libuv pool's default size. */
-const SYNC_CONCURRENCY = 4;
+/**
+ * Syncs in flight during commit(): the libuv pool's size (more would only queue). The journal
+ * merges concurrent syncs into one commit, so an entry point that raises UV_THREADPOOL_SIZE
+ * before its first file operation raises the merge too.
+ */
+const SYNC_CONCURRENCY = Math.max(4, Math.min(64, Number(process.env.UV_THREADPOOL_SIZE) || 4));
 /** Small bodies arrive in many chunks; one write(2) per this many bytes. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
 const READ_ONLY_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
