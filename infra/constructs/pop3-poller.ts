@@ -285,14 +285,16 @@ export class Pop3Poller extends Construct {
     const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
     const exactly = (key: string) => this.bucket.arnForObjects(key);
 
-    // Messages are create-only (If-None-Match: *): no read, no delete, no overwrite needed.
-    // Multipart uploads (large messages) are covered by PutObject; abort cleans up a failed one.
+    // Messages are create-only (If-None-Match: *): no delete, no overwrite needed. After a 412
+    // the store reads the existing object's metadata (HeadObject, which needs s3:GetObject) to
+    // tell the same message from a re-used UID's new one. Multipart uploads (large messages) are
+    // covered by PutObject; abort cleans up a failed one.
     const messageArns = layout.messagePrefixes.map(objects);
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'StoreMessages', actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: messageArns }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'StoreMessages', actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: messageArns }));
     acknowledgeWildcardResources(
       role,
       messageArns,
-      'Message keys are derived per message (a hash of its UID); each wildcard is confined to one mailbox\'s own prefix, write-only.',
+      'Message keys are derived per message (a hash of its UID); each wildcard is confined to one mailbox\'s own prefix: create, and read back the metadata after a 412.',
     );
     // Seen-state and leases are one document per mailbox: granted by exact key, no wildcard.
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadWriteSeenState', actions: ['s3:GetObject', 's3:PutObject'], resources: layout.stateKeys.map(exactly) }));

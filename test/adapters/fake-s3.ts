@@ -1,7 +1,11 @@
 /**
- * An in-memory S3 behind aws-sdk-client-mock that enforces conditional writes as S3 documents
- * them (If-None-Match: * and If-Match answer 412; If-Match on a missing key answers 404), because
- * the emulator does not. Used to test compare-and-swap, leases and "already stored".
+ * An in-memory S3 that enforces what S3 documents and fauxqs ignores: conditional writes
+ * (If-None-Match: * and If-Match answer 412, If-Match on a missing key 404, on PutObject,
+ * CompleteMultipartUpload and DeleteObject), SHA-256 checksums (BadDigest), and metadata kept
+ * with the object. One model, two ways in: `fakeS3()` answers an S3Client through
+ * aws-sdk-client-mock (to assert the exact inputs sent), and `startFakeS3Server()`
+ * (fake-s3-server.ts) serves the same model over HTTP on loopback for the real SDK.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
 import { createHash } from 'node:crypto';
 import {
@@ -10,6 +14,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -25,16 +30,121 @@ export interface FakeObject {
   contentType?: string;
 }
 
-/** The fake: a real S3Client whose send() is answered from `objects`. */
-export interface FakeS3 {
-  client: S3Client;
-  mock: AwsClientStub<S3Client>;
-  objects: Map<string, FakeObject>;
+/** Conditions a write or delete may carry. */
+export interface FakeConditions {
+  IfNoneMatch?: string;
+  IfMatch?: string;
 }
 
 /** An S3 error shaped like the SDK's (name + $metadata.httpStatusCode). */
 export function s3Error(name: string, status: number): S3ServiceException {
   return new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+interface Upload {
+  key: string;
+  metadata?: Record<string, string>;
+  contentType?: string;
+  parts: Map<number, Buffer>;
+}
+
+/**
+ * The bucket contents and S3's rules over them, keyed `bucket/key`. Each operation runs on a
+ * complete request body in one synchronous step, so of two racing conditional writes exactly
+ * one wins and the other gets 412, as on S3 ("the first write operation to finish succeeds").
+ */
+export class FakeS3Model {
+  readonly objects = new Map<string, FakeObject>();
+  private readonly uploads = new Map<string, Upload>();
+  private uploadCounter = 0;
+
+  put(key: string, body: Buffer, input: FakeConditions & { metadata?: Record<string, string>; contentType?: string; checksumSha256?: string }): { etag: string } {
+    checkDigest(body, input.checksumSha256);
+    this.check(key, input);
+    const etag = etagOf(body);
+    this.objects.set(key, { body, etag, ...(input.metadata ? { metadata: input.metadata } : {}), ...(input.contentType ? { contentType: input.contentType } : {}) });
+    return { etag };
+  }
+
+  /** GetObject: NoSuchKey when missing. */
+  get(key: string): FakeObject {
+    const object = this.objects.get(key);
+    if (!object) throw s3Error('NoSuchKey', 404);
+    return object;
+  }
+
+  /** HeadObject: a bare 404 (the SDK names it NotFound) when missing. */
+  head(key: string): FakeObject {
+    const object = this.objects.get(key);
+    if (!object) throw s3Error('NotFound', 404);
+    return object;
+  }
+
+  delete(key: string, input: FakeConditions): void {
+    this.check(key, input);
+    this.objects.delete(key);
+  }
+
+  createUpload(key: string, input: { metadata?: Record<string, string>; contentType?: string }): string {
+    this.uploadCounter += 1;
+    const id = `upload-${this.uploadCounter}`;
+    this.uploads.set(id, { key, ...(input.metadata ? { metadata: input.metadata } : {}), ...(input.contentType ? { contentType: input.contentType } : {}), parts: new Map() });
+    return id;
+  }
+
+  uploadPart(uploadId: string, partNumber: number, body: Buffer, checksumSha256?: string): { etag: string } {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    checkDigest(body, checksumSha256);
+    upload.parts.set(partNumber, body);
+    return { etag: etagOf(body) };
+  }
+
+  complete(uploadId: string, partNumbers: readonly number[], input: FakeConditions): { key: string; etag: string } {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    if (partNumbers.some((n) => !upload.parts.has(n))) throw s3Error('InvalidPart', 400);
+    this.check(upload.key, input);
+    const body = Buffer.concat(partNumbers.map((n) => upload.parts.get(n) as Buffer));
+    const etag = `"${createHash('md5').update(body).digest('hex')}-${partNumbers.length}"`;
+    this.objects.set(upload.key, { body, etag, ...(upload.metadata ? { metadata: upload.metadata } : {}), ...(upload.contentType ? { contentType: upload.contentType } : {}) });
+    this.uploads.delete(uploadId);
+    return { key: upload.key, etag };
+  }
+
+  abort(uploadId: string): void {
+    this.uploads.delete(uploadId);
+  }
+
+  /** Multipart uploads started and neither completed nor aborted. */
+  openUploads(): number {
+    return this.uploads.size;
+  }
+
+  private check(key: string, input: FakeConditions): void {
+    const existing = this.objects.get(key);
+    if (input.IfNoneMatch === '*' && existing) throw s3Error('PreconditionFailed', 412);
+    if (input.IfMatch !== undefined) {
+      if (!existing) throw s3Error('NoSuchKey', 404);
+      if (existing.etag !== input.IfMatch) throw s3Error('PreconditionFailed', 412);
+    }
+  }
+}
+
+function checkDigest(body: Buffer, checksumSha256: string | undefined): void {
+  if (checksumSha256 !== undefined && createHash('sha256').update(body).digest('base64') !== checksumSha256) throw s3Error('BadDigest', 400);
+}
+
+/** The fake behind aws-sdk-client-mock: a real S3Client whose send() is answered from the model. */
+export interface FakeS3 {
+  client: S3Client;
+  mock: AwsClientStub<S3Client>;
+  objects: Map<string, FakeObject>;
+  model: FakeS3Model;
 }
 
 async function bytesOf(body: unknown): Promise<Buffer> {
@@ -45,77 +155,48 @@ async function bytesOf(body: unknown): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function etagOf(body: Buffer): string {
-  return `"${createHash('md5').update(body).digest('hex')}"`;
-}
-
 /** Creates the fake around a fresh client. */
 export function fakeS3(): FakeS3 {
   const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const mock = mockClient(client);
-  const objects = new Map<string, FakeObject>();
-  const uploads = new Map<string, { key: string; metadata?: Record<string, string>; parts: Map<number, Buffer> }>();
-  let uploadCounter = 0;
-
-  const checkConditions = (key: string, input: { IfNoneMatch?: string; IfMatch?: string }): void => {
-    const existing = objects.get(key);
-    if (input.IfNoneMatch === '*' && existing) throw s3Error('PreconditionFailed', 412);
-    if (input.IfMatch !== undefined) {
-      if (!existing) throw s3Error('NoSuchKey', 404);
-      if (existing.etag !== input.IfMatch) throw s3Error('PreconditionFailed', 412);
-    }
-  };
+  const model = new FakeS3Model();
+  const at = (input: { Bucket?: string; Key?: string }): string => `${input.Bucket}/${input.Key}`;
 
   mock.on(PutObjectCommand).callsFake(async (input) => {
-    const key = `${input.Bucket}/${input.Key}`;
     const body = await bytesOf(input.Body);
-    checkConditions(key, input);
-    const etag = etagOf(body);
-    objects.set(key, { body, etag, metadata: input.Metadata, contentType: input.ContentType });
+    const { etag } = model.put(at(input), body, { ...input, metadata: input.Metadata, contentType: input.ContentType, checksumSha256: input.ChecksumSHA256 });
     return { ETag: etag };
   });
   mock.on(GetObjectCommand).callsFake(async (input) => {
-    const object = objects.get(`${input.Bucket}/${input.Key}`);
-    if (!object) throw s3Error('NoSuchKey', 404);
+    const object = model.get(at(input));
     const copy = Buffer.from(object.body);
     return { ETag: object.etag, Metadata: object.metadata, Body: { transformToByteArray: async () => new Uint8Array(copy) } as never };
   });
+  mock.on(HeadObjectCommand).callsFake(async (input) => {
+    const object = model.head(at(input));
+    return { ETag: object.etag, Metadata: object.metadata, ContentLength: object.body.length, ContentType: object.contentType };
+  });
   mock.on(DeleteObjectCommand).callsFake(async (input) => {
-    const key = `${input.Bucket}/${input.Key}`;
-    checkConditions(key, input);
-    objects.delete(key);
+    model.delete(at(input), input);
     return {};
   });
   mock.on(CreateMultipartUploadCommand).callsFake(async (input) => {
-    uploadCounter += 1;
-    const id = `upload-${uploadCounter}`;
-    uploads.set(id, { key: `${input.Bucket}/${input.Key}`, metadata: input.Metadata, parts: new Map() });
+    const id = model.createUpload(at(input), { metadata: input.Metadata, contentType: input.ContentType });
     return { UploadId: id, Bucket: input.Bucket, Key: input.Key };
   });
   mock.on(UploadPartCommand).callsFake(async (input) => {
-    const upload = uploads.get(input.UploadId ?? '');
-    if (!upload) throw s3Error('NoSuchUpload', 404);
     const body = await bytesOf(input.Body);
-    if (input.ChecksumSHA256 !== undefined && createHash('sha256').update(body).digest('base64') !== input.ChecksumSHA256) {
-      throw s3Error('BadDigest', 400);
-    }
-    upload.parts.set(input.PartNumber ?? 0, body);
-    return { ETag: etagOf(body), ChecksumSHA256: input.ChecksumSHA256 };
+    const { etag } = model.uploadPart(input.UploadId ?? '', input.PartNumber ?? 0, body, input.ChecksumSHA256);
+    return { ETag: etag, ChecksumSHA256: input.ChecksumSHA256 };
   });
   mock.on(CompleteMultipartUploadCommand).callsFake(async (input) => {
-    const upload = uploads.get(input.UploadId ?? '');
-    if (!upload) throw s3Error('NoSuchUpload', 404);
-    checkConditions(upload.key, input);
     const numbers: number[] = (input.MultipartUpload?.Parts ?? []).map((part: { PartNumber?: number }) => part.PartNumber ?? 0);
-    const body = Buffer.concat(numbers.map((n) => upload.parts.get(n) ?? Buffer.alloc(0)));
-    const etag = `"${createHash('md5').update(body).digest('hex')}-${numbers.length}"`;
-    objects.set(upload.key, { body, etag, metadata: upload.metadata });
-    uploads.delete(input.UploadId ?? '');
+    const { etag } = model.complete(input.UploadId ?? '', numbers, input);
     return { ETag: etag };
   });
   mock.on(AbortMultipartUploadCommand).callsFake(async (input) => {
-    uploads.delete(input.UploadId ?? '');
+    model.abort(input.UploadId ?? '');
     return {};
   });
-  return { client, mock, objects };
+  return { client, mock, objects: model.objects, model };
 }

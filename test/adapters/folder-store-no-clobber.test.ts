@@ -1,7 +1,8 @@
 /**
  * Threats: a re-run overwrites a stored message; a crash leaves a half-written message under its
- * final name; a key climbs out of the folder. FolderMessageStore writes temp + fsync, then
- * link()s (atomic, no clobber), and validates keys.
+ * final name; a key climbs out of the folder; other bytes under a taken key pass for stored.
+ * FolderMessageStore writes a temp file, link()s it (atomic, no clobber), compares the bytes of
+ * an existing file, and validates keys.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -37,13 +38,15 @@ describe('FolderMessageStore', () => {
     expect((await readdir(join(dir(), 'mail/box/2026'))).sort()).toEqual(['abc.eml', 'abc.eml.meta.json']);
   });
 
-  it('answers already-stored for an existing key and never overwrites it', async () => {
+  it('answers already-stored only for the same bytes, and conflict for other bytes, never overwriting', async () => {
     const store = new FolderMessageStore({ dir: dir() });
     await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('first')), uidHash: 'u', fetchedAt, kind: 'full' });
 
-    const second = await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('second!')), uidHash: 'u', fetchedAt, kind: 'full' });
+    const same = await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('first')), uidHash: 'u', fetchedAt, kind: 'full' });
+    const other = await store.put({ key: 'm/1.eml', body: chunked(Buffer.from('second!')), uidHash: 'u', fetchedAt, kind: 'full' });
 
-    expect(second.status).toBe('already-stored');
+    expect(same).toMatchObject({ status: 'already-stored', size: 5, sha256: createHash('sha256').update('first').digest('hex') });
+    expect(other).toMatchObject({ status: 'conflict', size: 7, sha256: createHash('sha256').update('second!').digest('hex') });
     expect(await readFile(join(dir(), 'm/1.eml'), 'utf8')).toBe('first');
     expect((await readdir(join(dir(), 'm'))).sort()).toEqual(['1.eml', '1.eml.meta.json']);
   });
@@ -55,6 +58,7 @@ describe('FolderMessageStore', () => {
     const results = await Promise.all(bodies.map((body) => store.put({ key: 'm/race.eml', body: chunked(body, 4096), uidHash: 'u', fetchedAt, kind: 'full' })));
 
     expect(results.filter((r) => r.status === 'stored')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'conflict')).toHaveLength(4);
     const winner = results.findIndex((r) => r.status === 'stored');
     expect((await readFile(join(dir(), 'm/race.eml'))).equals(bodies[winner]!)).toBe(true);
     const meta = JSON.parse(await readFile(join(dir(), 'm/race.eml.meta.json'), 'utf8')) as { sha256: string };

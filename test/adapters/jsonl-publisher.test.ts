@@ -1,12 +1,13 @@
 /**
- * Threat: an event reported published that never reached the file (then the message may be
- * deleted with no event). JsonLinesPublisher appends and fsyncs before answering ok, and reports
+ * Threats: an event reported published that never reached the file (then the message may be
+ * deleted with no event), or that reached a file whose own name a power cut can still lose. JsonLinesPublisher appends and fsyncs before answering ok, and reports
  * a failed write as ok:false for every event of the call.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { SYSTEM_SYNC } from '../../lambda/adapters/local/durable-fs.js';
 import { JsonLinesPublisher, type JsonLinesEnvelope } from '../../lambda/adapters/local/jsonl-publisher.js';
 import type { OutgoingEvent } from '../../lambda/sync/ports.js';
 import { useTempDir } from '../support/temp-dir.js';
@@ -39,6 +40,36 @@ describe('JsonLinesPublisher', () => {
       detail: { key: 'm/1.eml', note: 'line\nbreak \u2028' },
     });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('fsyncs the file once per publish and its directory on the first append and after the file was replaced (acknowledged events survive a power cut)', async () => {
+    // Prepare
+    const file = join(dir(), 'new', 'events.jsonl');
+    const synced: string[] = [];
+    const sync = {
+      file: async (handle: FileHandle, path: string) => {
+        await SYSTEM_SYNC.file(handle, path);
+        synced.push(`file ${path}`);
+      },
+      dir: async (path: string) => {
+        await SYSTEM_SYNC.dir(path);
+        synced.push(`dir ${path}`);
+      },
+    };
+    const publisher = new JsonLinesPublisher({ file, source: 'pop3-ingest', sync });
+
+    // Act
+    await publisher.publish(events);
+    await publisher.publish(events);
+    await rename(file, `${file}.1`);
+    await publisher.publish(events);
+
+    // Assess: the new folder's name lives in dir(); the file's in the new folder.
+    expect(synced).toEqual([
+      `dir ${dir()}`, `file ${file}`, `dir ${dirname(file)}`,
+      `file ${file}`,
+      `file ${file}`, `dir ${dirname(file)}`,
+    ]);
   });
 
   it('writes to a stream such as stdout', async () => {

@@ -1,5 +1,6 @@
 /**
- * Threat: a retried or concurrent poll overwrites (or double-stores) a message already in S3.
+ * Threats: a retried or concurrent poll overwrites (or double-stores) a message already in S3;
+ * a re-used UID's new body is reported stored because some object sits under its key.
  * S3 conditional writes stop it; the emulator does not enforce them, so this runs against an
  * in-memory S3 that does, and asserts the headers actually sent.
  */
@@ -10,6 +11,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -57,18 +59,29 @@ describe('S3MessageStore conditional create', () => {
     expect(input.Metadata).toMatchObject({ 'uid-hash': 'h', size: String(body.byteLength), kind: 'full', 'fetched-at': '2026-01-01T00:00:00.000Z' });
   });
 
-  it('answers already-stored on a second put of the same key and keeps the first object', async () => {
+  it('after a 412, answers already-stored only when the object\'s SHA-256 metadata matches, else conflict', async () => {
     const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
     const first = await store.put(request('m/1.eml', Buffer.from('first')));
-    const second = await store.put(request('m/1.eml', Buffer.from('second')));
+    const same = await store.put(request('m/1.eml', Buffer.from('first')));
+    const other = await store.put(request('m/1.eml', Buffer.from('second')));
 
     expect(first.status).toBe('stored');
-    expect(second.status).toBe('already-stored');
-    expect(second.location).toEqual({ bucket: 'b', key: 'm/1.eml' });
+    expect(same).toMatchObject({ status: 'already-stored', location: { bucket: 'b', key: 'm/1.eml' }, size: 5, sha256: createHash('sha256').update('first').digest('hex') });
+    expect(other).toMatchObject({ status: 'conflict', size: 6, sha256: createHash('sha256').update('second').digest('hex') });
     expect(s3.objects.get('b/m/1.eml')?.body.toString()).toBe('first');
+    expect(s3.mock.commandCalls(HeadObjectCommand)).toHaveLength(2);
   });
 
-  it('completes a multipart upload with If-None-Match: * and answers already-stored on 412, aborting the upload', async () => {
+  it('answers conflict, never already-stored, for an object without SHA-256 metadata (not one we wrote)', async () => {
+    const store = new S3MessageStore({ client: s3.client, bucket: 'b', tmpDir: spoolDir() });
+    s3.objects.set('b/m/1.eml', { body: Buffer.from('same'), etag: '"e"' });
+
+    const result = await store.put(request('m/1.eml', Buffer.from('same')));
+
+    expect(result.status).toBe('conflict');
+  });
+
+  it('completes a multipart upload with If-None-Match: * and, on 412 from another object, answers conflict and aborts the upload', async () => {
     // Prepare: the key exists already
     const store = new S3MessageStore({ client: s3.client, bucket: 'b', partSizeBytes: 5 * MiB, tmpDir: spoolDir() });
     s3.objects.set('b/m/big.eml', { body: Buffer.from('existing'), etag: '"e"' });
@@ -78,7 +91,7 @@ describe('S3MessageStore conditional create', () => {
     const result = await store.put(request('m/big.eml', big));
 
     // Assess
-    expect(result.status).toBe('already-stored');
+    expect(result.status).toBe('conflict');
     expect(result.sha256).toBe(createHash('sha256').update(big).digest('hex'));
     expect(s3.mock.commandCalls(UploadPartCommand)).toHaveLength(3);
     expect(s3.mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.IfNoneMatch).toBe('*');

@@ -43,7 +43,7 @@ function grantsOf(statements: ReturnType<typeof pollerStatements>, action: strin
 }
 
 describe('poller role: least privilege', () => {
-  it('writes messages only under each mailbox\'s own prefix, and never reads or deletes them', () => {
+  it('writes messages only under each mailbox\'s own prefix, reads them back only there, and never deletes them', () => {
     const synthesized = synthDefault();
     const statements = pollerStatements(synthesized);
     const bucket = Object.keys(resourcesOf(synthesized.template, 'AWS::S3::Bucket'))[0];
@@ -58,12 +58,12 @@ describe('poller role: least privilege', () => {
         `<${bucket}.Arn>/state/support.json`,
       ].sort(),
     );
-    // Reading is limited to the control documents; deleting to the leases.
-    expect(grantsOf(statements, 's3:GetObject').every((r) => /\/(state|lease)\/[a-z]+\.json$/.test(r))).toBe(true);
+    // Reading is limited to the control documents and (HeadObject after a 412) each mailbox's messages; deleting to the leases.
+    expect(grantsOf(statements, 's3:GetObject').every((r) => /\/(state|lease)\/[a-z]+\.json$/.test(r) || /\/mail\/[a-z]+\/\*$/.test(r))).toBe(true);
     expect(grantsOf(statements, 's3:DeleteObject')).toEqual([`<${bucket}.Arn>/lease/invoices.json`, `<${bucket}.Arn>/lease/support.json`]);
     expect(grantsOf(statements, 's3:ListBucket')).toEqual([`<${bucket}.Arn>`]);
     expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(
-      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObject', 's3:PutObject'].sort(),
+      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:GetObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObject', 's3:PutObject'].sort(),
     );
   });
 

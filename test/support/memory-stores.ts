@@ -27,40 +27,49 @@ export interface StoredEntry {
   sha256: string;
 }
 
-/** Conditional-create object store. */
+/**
+ * Conditional-create object store with the rules every real store follows (the contract suite in
+ * test/contract/ runs it beside the folder and S3): the body is always read to its end; an
+ * existing key answers 'already-stored' only for the same SHA-256, else 'conflict'; objects
+ * become durable only at commit().
+ */
 export class MemoryStore implements MessageStore {
   readonly objects = new Map<string, StoredEntry>();
+  /** Keys a commit() has made durable (a crash before commit could lose the others). */
+  readonly durable = new Set<string>();
   /** Number of put() calls that created an object. */
   creates = 0;
-  /** Answer 'already-stored' without reading the body when the key exists (as a HEAD-first store would). */
-  skipBodyWhenExists = false;
+  private pending = new Set<string>();
 
   constructor(private readonly world: { faults: Faults }) {}
 
   async put(request: StoreRequest): Promise<StoreResult> {
     if (this.world.faults.killed) throw new KilledError();
-    const existing = this.objects.get(request.key);
-    if (existing && this.skipBodyWhenExists) {
-      return { status: 'already-stored', location: { bucket: 'memory', key: request.key }, size: existing.body.length, sha256: existing.sha256 };
-    }
     const chunks: Uint8Array[] = [];
     for await (const chunk of request.body) chunks.push(chunk);
     const body = new Uint8Array(Buffer.concat(chunks));
     const sha256 = createHash('sha256').update(body).digest('hex');
     this.world.faults.hit('store');
-    // Like S3 after a 412 and a HEAD: equal SHA-256 is already-stored, anything else a conflict.
-    let status: StoreResult['status'] = existing === undefined || existing.sha256 === sha256 ? 'already-stored' : 'conflict';
-    if (!this.objects.has(request.key)) {
+    // Decided after the body is read, as S3 decides when the upload completes.
+    const existing = this.objects.get(request.key);
+    let status: StoreResult['status'];
+    if (existing === undefined) {
       this.objects.set(request.key, { body, uidHash: request.uidHash, kind: request.kind, sha256 });
       this.creates += 1;
       status = 'stored';
+    } else {
+      status = existing.sha256 === sha256 ? 'already-stored' : 'conflict';
     }
+    if (status !== 'conflict') this.pending.add(request.key);
     this.world.faults.hit('store-after');
     return { status, location: { bucket: 'memory', key: request.key }, size: body.length, sha256 };
   }
 
   async commit(): Promise<void> {
     if (this.world.faults.killed) throw new KilledError();
+    const keys = this.pending;
+    this.pending = new Set();
+    for (const key of keys) this.durable.add(key);
   }
 }
 
@@ -78,6 +87,8 @@ export class MemoryPublisher implements EventPublisher {
     this.calls += 1;
     const results = events.map((event) => {
       if (this.reject(event)) return { id: event.id, ok: false, error: 'rejected (test)' };
+      // As EventBridge and the JSON-lines file: a detail that is not JSON is never delivered.
+      if (!serialisable(event.detail)) return { id: event.id, ok: false, error: 'detail is not serialisable' };
       try {
         // One entry refused (PutEvents FailedEntryCount), the rest of the batch delivered.
         this.world.faults.hit('publish-entry');
@@ -95,6 +106,14 @@ export class MemoryPublisher implements EventPublisher {
   /** Delivered events of one detail type. */
   ofType(detailType: string): OutgoingEvent[] {
     return this.delivered.filter((e) => e.detailType === detailType);
+  }
+}
+
+function serialisable(detail: unknown): boolean {
+  try {
+    return typeof JSON.stringify(detail) === 'string';
+  } catch {
+    return false;
   }
 }
 

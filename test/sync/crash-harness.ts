@@ -75,6 +75,7 @@ export function buildWorld(policy: MailboxPolicy, clockStep = 0): { world: Memor
   world.mailbox.onCommit = (uids) => {
     for (const uid of uids) {
       if (!world.store.objects.has(messageKey('', 'inbox', uid, 'full'))) violations.push({ uid, why: 'deleted but not stored in full' });
+      if (!world.store.durable.has(messageKey('', 'inbox', uid, 'full'))) violations.push({ uid, why: 'deleted before its object was committed (durable)' });
       const hash = uidHash('inbox', uid);
       if (!world.publisher.delivered.some((e) => e.detailType === DETAIL_TYPE_MESSAGE_STORED && e.detail['uidHash'] === hash)) {
         violations.push({ uid, why: 'deleted but not published' });

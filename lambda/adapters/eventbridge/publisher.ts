@@ -7,10 +7,16 @@
  * of times; entries that succeeded are never re-sent (each re-send would be a duplicate event).
  * Failures are reported per entry (ok: false), never thrown: the core then keeps the message on
  * the server and tries again next poll, and consumers dedupe on the event id.
+ *
+ * A call with more than 10 events sends its batches concurrently (a few in flight over the
+ * client's keep-alive pool), so a large backlog pays one request latency per round, not one per
+ * 10 events. EventBridge does not order events across requests in any case; the results array
+ * is always in input order.
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { classifyError } from '../../shared/errors.js';
 import type { EventPublisher, OutgoingEvent, PublishResult } from '../../sync/ports.js';
+import { settleBounded } from '../bounded.js';
 import { AdapterError } from '../errors.js';
 import { entrySize, MAX_REQUEST_BYTES, planBatches } from './batching.js';
 
@@ -23,6 +29,8 @@ export interface EventBridgePublisherOptions {
   maxAttempts?: number;
   /** Backoff base: attempt n waits a random time in [0, base * 2^(n-1)), capped (default 100 ms). */
   baseDelayMs?: number;
+  /** PutEvents requests in flight at once within one publish() (default 4). */
+  maxInFlight?: number;
 }
 
 /** Per-entry error codes that no retry can fix (a bad entry, or a permission missing). */
@@ -39,18 +47,22 @@ export class EventBridgePublisher implements EventPublisher {
   private readonly source: string;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  private readonly maxInFlight: number;
 
   constructor(options: EventBridgePublisherOptions) {
     const maxAttempts = options.maxAttempts ?? 4;
     const baseDelayMs = options.baseDelayMs ?? 100;
+    const maxInFlight = options.maxInFlight ?? 4;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new AdapterError('INVALID_CONFIG', 'permanent', 'maxAttempts must be an integer >= 1');
     if (!(baseDelayMs >= 0)) throw new AdapterError('INVALID_CONFIG', 'permanent', 'baseDelayMs must be >= 0');
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new AdapterError('INVALID_CONFIG', 'permanent', 'maxInFlight must be an integer >= 1');
     if (options.source === '' || options.eventBusName === '') throw new AdapterError('INVALID_CONFIG', 'permanent', 'source and eventBusName are required');
     this.client = options.client;
     this.eventBusName = options.eventBusName;
     this.source = options.source;
     this.maxAttempts = maxAttempts;
     this.baseDelayMs = baseDelayMs;
+    this.maxInFlight = maxInFlight;
   }
 
   /** Publishes all events; one result per event, in input order. */
@@ -84,10 +96,9 @@ export class EventBridgePublisher implements EventPublisher {
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt += 1) {
       if (attempt > 1) await this.backoff(attempt - 1);
       const retry: number[] = [];
-      for (const batch of planBatches(pending, sizes)) {
-        await this.sendBatch(batch, entries, events, results, lastError, retry);
-      }
-      pending = retry;
+      await settleBounded(planBatches(pending, sizes), this.maxInFlight, (batch) => this.sendBatch(batch, entries, events, results, lastError, retry));
+      // Batches finish in any order; retries are re-batched in input order.
+      pending = retry.sort((a, b) => a - b);
     }
     for (const index of pending) {
       const event = events[index] as OutgoingEvent;

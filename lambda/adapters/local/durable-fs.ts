@@ -38,6 +38,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** How a writer makes a file or a directory durable; tests observe or hold it. */
+export interface DurableSync {
+  file(handle: FileHandle, path: string): Promise<void>;
+  dir(path: string): Promise<void>;
+}
+
+/** fdatasync for files (data and size, all a reader needs), fsync for directories. */
+export const SYSTEM_SYNC: DurableSync = {
+  file: (handle) => handle.datasync(),
+  dir: fsyncDir,
+};
+
 /** A fresh temp path beside `target` (same directory, so link/rename stay atomic). */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(8).toString('hex')}.tmp`);

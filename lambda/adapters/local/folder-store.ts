@@ -1,103 +1,309 @@
 /**
- * Stores raw messages as files under a folder, with the same key layout as S3: the CLI's
- * stand-in for S3MessageStore, with the same "never overwrite, durable before resolving" promise.
+ * Stores raw messages as files under a folder, with the same key layout as S3 and the same
+ * create-once rule, made durable in groups: the CLI's stand-in for S3MessageStore.
  *
- * Each put streams the body into a private temp file in the target's own directory while
- * hashing and fsyncs it. Then, under a per-key lock file, it writes the metadata sidecar
- * `<key>.meta.json` (temp + fsync + rename) and link()s the temp file to the final name: link is
- * atomic and fails with EEXIST instead of clobbering (POSIX link(2)), which is exactly S3's
- * If-None-Match: *. The temp name is then unlinked and the directory fsynced, so the new name
- * survives a crash.
+ * put() streams the body into a private temp file beside the target while hashing, then link(2)s
+ * it to the final name. link never replaces a name (EEXIST), which is S3's If-None-Match: * with
+ * no lock file. Only the writer whose link won writes the `<key>.meta.json` sidecar, so two
+ * writers never race on it. A writer whose link lost compares the existing file's own bytes
+ * (size, then SHA-256) with its body: equal is 'already-stored', different 'conflict', and
+ * nothing of its own stays behind. The file, not its sidecar, is the evidence: after a power
+ * cut a linked but never synced file can be empty or torn while a sidecar says otherwise.
+ *
+ * put() never fsyncs. commit() syncs, in one pass with a few in flight (so the file system's
+ * journal merges them), every file put() stored or confirmed since the last commit (a confirmed
+ * file may be a killed run's, linked but never synced) and every directory whose entries
+ * changed, then resolves. Until it resolves nothing put() did may be reported as durable.
  */
 import { createHash } from 'node:crypto';
-import { link, lstat, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
+import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { writeAll } from '../file-io.js';
-import { LockBusyError, withFileLock } from './file-lock.js';
-import { ensureDir, fsyncDir, META_SUFFIX, resolveKey, tempPathFor, withDurableFile, writeNewFileDurably } from './durable-fs.js';
+import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
   /** The root folder; created (0700) if missing. */
   dir: string;
+  /** How commit() syncs (default SYSTEM_SYNC). */
+  sync?: DurableSync;
 }
 
-/** MessageStore over a local folder: atomic, no-clobber, fsynced. */
+/** Handles kept open from put() to commit() (saves an open and a close per file); more are reopened. */
+const MAX_OPEN_HANDLES = 256;
+/**
+ * Syncs in flight during commit(): the libuv pool's size (more would only queue). The journal
+ * merges concurrent syncs into one commit, so an entry point that raises UV_THREADPOOL_SIZE
+ * before its first file operation raises the merge too.
+ */
+const SYNC_CONCURRENCY = Math.max(4, Math.min(64, Number(process.env.UV_THREADPOOL_SIZE) || 4));
+/** Small bodies arrive in many chunks; one write(2) per this many bytes. */
+const WRITE_BUFFER_BYTES = 256 * 1024;
+const READ_ONLY_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** MessageStore over a local folder: atomic, no-clobber, durable at commit(). */
 export class FolderMessageStore implements MessageStore {
   private readonly root: string;
+  private readonly sync: DurableSync;
+  /** Files to sync at the next commit, by path; null: reopen by path (the budget was spent, or the inode may have changed). */
+  private pendingFiles = new Map<string, FileHandle | null>();
+  private pendingDirs = new Set<string>();
+  private openHandles = 0;
+  /** Directories whose chain up to the root was queued once: a killed run's mkdir may not be durable. */
+  private readonly knownDirs = new Set<string>();
+  private committed: Promise<void> = Promise.resolve();
+  /** Set when a sync failed: which earlier writes are on disk is unknown, so no later commit may succeed. */
+  private broken: AdapterError | undefined;
 
   constructor(options: FolderMessageStoreOptions) {
     if (options.dir === '') throw new AdapterError('INVALID_CONFIG', 'permanent', 'dir is required');
     this.root = resolve(options.dir);
+    this.sync = options.sync ?? SYSTEM_SYNC;
   }
 
-  /** Every put() is durable when it resolves: nothing left to sync. */
-  async commit(): Promise<void> {}
-
-  /** Stores the body at `<dir>/<key>` unless a file is already there. */
+  /** Stores the body at `<dir>/<key>` unless a file is already there; durable after commit(). */
   async put(request: StoreRequest): Promise<StoreResult> {
     const target = resolveKey(this.root, request.key);
     const folder = dirname(target);
     const temp = tempPathFor(target);
-    const metaTemp = tempPathFor(target + META_SUFFIX);
+    let handle: FileHandle | undefined;
     try {
-      await ensureDir(folder);
-      const { size, sha256 } = await this.writeBody(temp, request.body);
-      const result = (status: StoreResult['status']): StoreResult => ({
-        status,
-        location: { bucket: this.root, key: request.key },
-        size,
-        sha256,
-      });
-      // Decide-and-publish runs under a per-key lock so that of two concurrent writers, the
-      // loser never replaces the winner's sidecar with its own (a dot-name: no key can clash).
-      return await withFileLock(join(folder, `.${basename(target)}.lock`), async () => {
-        if (await exists(target)) return result('already-stored');
-        // The sidecar goes first, so a message file never exists without its metadata.
-        const metadata = { contentType: MESSAGE_CONTENT_TYPE, ...messageMetadata(request, size, sha256) };
-        await writeNewFileDurably(metaTemp, `${JSON.stringify(metadata, null, 2)}\n`);
-        await rename(metaTemp, target + META_SUFFIX);
-        try {
-          // link(2) fails with EEXIST rather than replace: no clobber even against other tools.
-          await link(temp, target);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return result('already-stored');
-          throw error;
-        }
-        await rm(temp, { force: true });
-        await fsyncDir(folder);
-        return result('stored');
-      });
+      handle = await this.createTemp(temp, folder);
+      const { size, sha256 } = await writeBody(handle, request.body);
+      const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
+      try {
+        // link(2) fails with EEXIST rather than replace: create-once, even against other tools.
+        await link(temp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        return result(await this.compareExisting(target, request, size, sha256));
+      }
+      this.queueFile(target, handle);
+      handle = undefined;
+      this.pendingDirs.add(folder);
+      await this.writeSidecar(target, request, size, sha256);
+      return result('stored');
     } catch (error) {
       // Ours are already translated; the source's own (a dropped POP3 link) pass unchanged.
       if (error instanceof IngestError || sourceErrors.has(error as object)) throw error;
-      if (error instanceof LockBusyError) {
-        throw new AdapterError('STORE_FAILED', 'transient', `key ${request.key} is being written by another process`, { cause: error });
-      }
       throw toAdapterError('STORE_FAILED', `storing ${request.key} under ${this.root}`, error);
     } finally {
-      await rm(temp, { force: true });
-      await rm(metaTemp, { force: true });
+      await handle?.close().catch(() => undefined);
+      // Best effort: a temp name left behind is a dot-file no key can reach.
+      await unlinkIfPresent(temp).catch(() => undefined);
     }
   }
 
-  /** Streams the body into a new file, hashing; fsyncs before returning. */
-  private async writeBody(path: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
-    const hash = createHash('sha256');
-    let size = 0;
-    await withDurableFile(path, 'wx', async (handle) => {
-      for await (const chunk of fromSource(body)) {
-        hash.update(chunk);
-        size += chunk.byteLength;
-        await writeAll(handle, chunk);
-      }
-    });
-    return { size, sha256: hash.digest('hex') };
+  /**
+   * Durability barrier: syncs everything put() touched before this call, and resolves only once
+   * that and every earlier commit() are durable. After a failed sync every later commit rejects.
+   */
+  async commit(): Promise<void> {
+    const files = [...this.pendingFiles];
+    const dirs = [...this.pendingDirs];
+    this.pendingFiles = new Map();
+    this.pendingDirs = new Set();
+    const current = this.syncAll(files, dirs);
+    // A commit promises every earlier put(), including those an overlapping commit is syncing.
+    const both = Promise.all([this.committed, current]).then(() => undefined);
+    this.committed = both.catch(() => undefined);
+    await both;
+    if (this.broken !== undefined) throw this.broken;
   }
+
+  private async syncAll(files: [string, FileHandle | null][], dirs: string[]): Promise<void> {
+    try {
+      await settleBounded(files, SYNC_CONCURRENCY, async ([path, kept]) => {
+        if (kept !== null) this.openHandles -= 1;
+        const handle = kept ?? (await open(path, READ_ONLY_NO_FOLLOW));
+        try {
+          await this.sync.file(handle, path);
+        } finally {
+          await handle.close();
+        }
+      });
+      // Directories after their files: a name is never made durable before its contents.
+      await settleBounded(dirs, SYNC_CONCURRENCY, (dir) => this.sync.dir(dir));
+    } catch (error) {
+      // Linux clears a failed write-back's error once reported: a second fsync could pass over lost data.
+      this.broken ??= toAdapterError('STORE_FAILED', `syncing stored messages under ${this.root} (nothing since the last commit is known durable)`, error);
+      throw this.broken;
+    }
+  }
+
+  /** Opens a new private temp file ('wx': never a planted one), creating the folder if missing. */
+  private async createTemp(temp: string, folder: string): Promise<FileHandle> {
+    this.noteDir(folder);
+    try {
+      return await open(temp, 'wx', FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const first = await mkdir(folder, { recursive: true, mode: DIR_MODE });
+    if (first !== undefined) this.queueChain(folder, dirname(first));
+    return open(temp, 'wx', FILE_MODE);
+  }
+
+  /** The first put into a folder queues it and its ancestors: their entries may be a killed run's. */
+  private noteDir(folder: string): void {
+    if (this.knownDirs.has(folder)) return;
+    this.knownDirs.add(folder);
+    this.queueChain(folder, dirname(this.root));
+  }
+
+  /** Queues `dir` and each ancestor up to and including `top` (a new name lives in its parent). */
+  private queueChain(dir: string, top: string): void {
+    for (let current = dir; ; current = dirname(current)) {
+      this.pendingDirs.add(current);
+      if (current === top || current === dirname(current) || !current.startsWith(top)) return;
+    }
+  }
+
+  /** After EEXIST: the existing file's bytes decide; an equal one is queued for the next commit. */
+  private async compareExisting(target: string, request: StoreRequest, size: number, sha256: string): Promise<StoreResult['status']> {
+    let existing: FileHandle;
+    try {
+      existing = await open(target, READ_ONLY_NO_FOLLOW);
+    } catch (error) {
+      // A symbolic link planted under the key is nothing we stored.
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') return 'conflict';
+      throw error;
+    }
+    let kept = false;
+    try {
+      if (!(await hasContent(existing, size, sha256))) return 'conflict';
+      this.queueFile(target, existing);
+      kept = true;
+      this.pendingDirs.add(dirname(target));
+      await this.repairSidecar(target, request, size, sha256);
+      return 'already-stored';
+    } finally {
+      if (!kept) await existing.close();
+    }
+  }
+
+  /** The link winner's sidecar: a new file, or (a sidecar left by an earlier run) a replacement. */
+  private async writeSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
+    const path = target + META_SUFFIX;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'wx', FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await this.replaceSidecar(path, request, size, sha256);
+      return;
+    }
+    try {
+      await handle.writeFile(sidecarText(request, size, sha256));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    this.queueFile(path, handle);
+  }
+
+  /** A confirmed file keeps its sidecar if it describes these bytes; otherwise it gets a new one. */
+  private async repairSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
+    const path = target + META_SUFFIX;
+    let current: { size?: unknown; sha256?: unknown } | undefined;
+    try {
+      current = JSON.parse(await readFile(path, 'utf8')) as { size?: unknown; sha256?: unknown };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
+    }
+    if (current?.sha256 === sha256 && current.size === String(size)) this.queueFile(path, null);
+    else await this.replaceSidecar(path, request, size, sha256);
+  }
+
+  /** Temp file + rename: a reader sees a whole sidecar, old or new. Synced by path at commit. */
+  private async replaceSidecar(path: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
+    const temp = tempPathFor(path);
+    try {
+      const handle = await open(temp, 'wx', FILE_MODE);
+      try {
+        await handle.writeFile(sidecarText(request, size, sha256));
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } finally {
+      await unlinkIfPresent(temp);
+    }
+    this.queueFile(path, null);
+    this.pendingDirs.add(dirname(path));
+  }
+
+  /** Queues a file for the next commit, keeping `handle` open while the budget allows. */
+  private queueFile(path: string, handle: FileHandle | null): void {
+    if (this.pendingFiles.has(path)) {
+      // Queued twice (a concurrent writer, a replaced sidecar): sync whatever holds the name at commit.
+      const previous = this.pendingFiles.get(path);
+      if (previous) {
+        this.openHandles -= 1;
+        void previous.close().catch(() => undefined);
+      }
+      if (handle) void handle.close().catch(() => undefined);
+      this.pendingFiles.set(path, null);
+      return;
+    }
+    if (handle !== null && this.openHandles >= MAX_OPEN_HANDLES) {
+      void handle.close().catch(() => undefined);
+      handle = null;
+    }
+    if (handle !== null) this.openHandles += 1;
+    this.pendingFiles.set(path, handle);
+  }
+}
+
+function sidecarText(request: StoreRequest, size: number, sha256: string): string {
+  return `${JSON.stringify({ contentType: MESSAGE_CONTENT_TYPE, ...messageMetadata(request, size, sha256) }, null, 2)}\n`;
+}
+
+/** Streams the body into `handle`, hashing; small chunks are gathered into one write(2). */
+async function writeBody(handle: FileHandle, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let gathered: Uint8Array[] = [];
+  let gatheredBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (gatheredBytes === 0) return;
+    const data = gathered.length === 1 ? (gathered[0] as Uint8Array) : Buffer.concat(gathered, gatheredBytes);
+    gathered = [];
+    gatheredBytes = 0;
+    await writeAll(handle, data);
+  };
+  for await (const chunk of fromSource(body)) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+    gathered.push(chunk);
+    gatheredBytes += chunk.byteLength;
+    if (gatheredBytes >= WRITE_BUFFER_BYTES) await flush();
+  }
+  await flush();
+  return { size, sha256: hash.digest('hex') };
+}
+
+/** True when the open file holds exactly `size` bytes hashing to `sha256`. */
+async function hasContent(handle: FileHandle, size: number, sha256: string): Promise<boolean> {
+  const stats = await handle.stat();
+  if (!stats.isFile() || stats.size !== size) return false;
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(Math.min(WRITE_BUFFER_BYTES, Math.max(1, size)));
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return position === size && hash.digest('hex') === sha256;
 }
 
 /** Errors thrown by a message body's own iterator, told apart from file-system errors. */
@@ -112,12 +318,10 @@ async function* fromSource(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+async function unlinkIfPresent(path: string): Promise<void> {
   try {
-    await lstat(path);
-    return true;
+    await unlink(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

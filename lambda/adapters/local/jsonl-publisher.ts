@@ -1,11 +1,18 @@
 /**
  * Publishes events as JSON lines, one EventBridge-like envelope per line: the CLI's stand-in
- * for EventBridgePublisher, to a file (appended and fsynced before ok) or a stream (stdout).
+ * for EventBridgePublisher, to a file or a stream (stdout).
+ *
+ * A file gets each publish() as one append (one write(2)) and one fsync before any event of it
+ * is ok. The file's own name must survive a crash too (issue 9 item 9): the first append of
+ * this publisher to a file (the file it created, or one a killed run created and never synced)
+ * also fsyncs its directory, and so does the first append after the file was replaced.
  */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { EventPublisher, OutgoingEvent, PublishResult } from '../../sync/ports.js';
 import { AdapterError } from '../errors.js';
-import { ensureDir, withDurableFile } from './durable-fs.js';
+import { writeAll } from '../file-io.js';
+import { DIR_MODE, FILE_MODE, SYSTEM_SYNC, type DurableSync } from './durable-fs.js';
 
 /** Options for JsonLinesPublisher: exactly one of `file` and `stream`. */
 export interface JsonLinesPublisherOptions {
@@ -14,6 +21,8 @@ export interface JsonLinesPublisherOptions {
   /** E.g. process.stdout; each publish resolves once the stream has taken the data. */
   stream?: NodeJS.WritableStream;
   source: string;
+  /** How a file append is made durable (default SYSTEM_SYNC). */
+  sync?: DurableSync;
 }
 
 /** The envelope written per line, shaped like an EventBridge event as a rule target sees it. */
@@ -32,6 +41,9 @@ export class JsonLinesPublisher implements EventPublisher {
   private readonly file: string | undefined;
   private readonly stream: NodeJS.WritableStream | undefined;
   private readonly source: string;
+  private readonly sync: DurableSync;
+  /** The file (device:inode) whose directory entry this publisher has synced; another needs it again. */
+  private syncedEntry: string | undefined;
   /** Publishes are serialised so lines from two calls never interleave. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -42,6 +54,7 @@ export class JsonLinesPublisher implements EventPublisher {
     this.file = options.file === undefined ? undefined : resolve(options.file);
     this.stream = options.stream;
     this.source = options.source;
+    this.sync = options.sync ?? SYSTEM_SYNC;
   }
 
   /** Writes one line per event; all ok once durable (file) or accepted (stream), else all failed. */
@@ -66,13 +79,54 @@ export class JsonLinesPublisher implements EventPublisher {
     }
     const data = lines.join('');
     try {
-      if (this.file !== undefined) await appendDurably(this.file, data);
+      if (this.file !== undefined) await this.appendDurably(this.file, data);
       else await writeToStream(this.stream as NodeJS.WritableStream, data);
     } catch (error) {
       const message = `writing events failed: ${error instanceof Error ? error.message : String(error)}`;
       return events.map((event) => ({ id: event.id, ok: false, error: message }));
     }
     return results;
+  }
+
+  private async appendDurably(file: string, data: string): Promise<void> {
+    const folder = dirname(file);
+    if (this.syncedEntry === undefined) {
+      // A folder we create is a new name in its parent: sync each parent up to the first that existed.
+      const first = await mkdir(folder, { recursive: true, mode: DIR_MODE });
+      if (first !== undefined) {
+        for (let dir = dirname(folder); ; dir = dirname(dir)) {
+          await this.sync.dir(dir);
+          if (dir === dirname(first) || dir === dirname(dir)) break;
+        }
+      }
+    }
+    let handle: FileHandle | undefined;
+    try {
+      // O_APPEND: each write lands at the end even with another writer on the same file.
+      handle = await open(file, 'a+', FILE_MODE);
+      // A writer killed mid-append leaves a torn last line; end it first, or the next event
+      // would share its line and be unreadable although we acknowledged it.
+      const stats = await handle.stat();
+      let prefix = '';
+      if (stats.size > 0) {
+        const last = Buffer.alloc(1);
+        await handle.read(last, 0, 1, stats.size - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      }
+      await writeAll(handle, Buffer.from(prefix + data, 'utf8'));
+      await this.sync.file(handle, file);
+      const entry = `${stats.dev}:${stats.ino}`;
+      if (entry !== this.syncedEntry) {
+        await this.sync.dir(folder);
+        this.syncedEntry = entry;
+      }
+    } catch (error) {
+      // Whatever failed (a removed folder, a full disk), the next append starts from scratch.
+      this.syncedEntry = undefined;
+      throw error;
+    } finally {
+      await handle?.close();
+    }
   }
 
   private envelope(event: OutgoingEvent, now: Date): JsonLinesEnvelope {
@@ -86,23 +140,6 @@ export class JsonLinesPublisher implements EventPublisher {
       detail: event.detail,
     };
   }
-}
-
-async function appendDurably(file: string, data: string): Promise<void> {
-  await ensureDir(dirname(file));
-  // O_APPEND: each write lands at the end even with another writer on the same file.
-  await withDurableFile(file, 'a+', async (handle) => {
-    // A writer killed mid-append leaves a torn last line; end it first, or the next event
-    // would share its line and be unreadable although we acknowledged it.
-    const { size } = await handle.stat();
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
-    await handle.writeFile(prefix + data);
-  });
 }
 
 function writeToStream(stream: NodeJS.WritableStream, data: string): Promise<void> {

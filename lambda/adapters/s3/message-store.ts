@@ -13,8 +13,14 @@
  *   If-None-Match: *. Each part is hashed again as it is read back, so a temp file that changed
  *   under us is caught even by an S3 that checks nothing. The upload is aborted on any failure
  *   and the temp file deleted in every case.
- * A 412 from either create means an object already exists under the key: 'already-stored'
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+ * A 412 from either create means an object already exists under the key
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). Which one
+ * decides the answer: HeadObject, and the SHA-256 in its metadata equal to this body's is
+ * 'already-stored'; any other (or none: an object we did not write) is 'conflict'.
+ *
+ * put() holds no state between calls, so several may run at once over the client's keep-alive
+ * pool (the SDK's default agent allows 50 sockets); a PUT is durable when S3 answers 200, so
+ * commit() has nothing to wait for.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -24,6 +30,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
@@ -33,7 +40,7 @@ import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.j
 import { AdapterError, toAdapterError } from '../errors.js';
 import { MESSAGE_CONTENT_TYPE, messageMetadata } from '../message-metadata.js';
 import { checkObjectKey } from '../names.js';
-import { isConditionalConflict, isPreconditionFailed } from './s3-errors.js';
+import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors.js';
 import { readBody, type SpooledBody, type SpoolPart } from './spool.js';
 
 /** S3's minimum size for every part but the last (and so our smallest in-memory threshold). */
@@ -72,9 +79,6 @@ export class S3MessageStore implements MessageStore {
     this.tmpDir = options.tmpDir ?? tmpdir();
   }
 
-  /** Every put() is durable when it resolves: nothing left to sync. */
-  async commit(): Promise<void> {}
-
   /** Stores the body under `request.key` unless an object is already there. */
   async put(request: StoreRequest): Promise<StoreResult> {
     checkObjectKey(request.key);
@@ -104,22 +108,42 @@ export class S3MessageStore implements MessageStore {
         }));
         return result('stored');
       } catch (error) {
-        if (isPreconditionFailed(error)) return result('already-stored');
+        if (isPreconditionFailed(error)) return result(await this.compareExisting(request.key, body.size, sha256Hex));
         throw this.translate(error, request.key);
       }
     }
 
     try {
-      return result(await this.putMultipart(common, body));
+      const status = await this.putMultipart(common, body);
+      return result(status === 'exists' ? await this.compareExisting(request.key, body.size, sha256Hex) : status);
     } finally {
       await body.dispose();
     }
   }
 
+  /** Every put() is durable when it resolves (S3 answers 200 once the object is stored). */
+  async commit(): Promise<void> {}
+
+  /** After a 412: the existing object's own SHA-256 (metadata) decides; none is never a match. */
+  private async compareExisting(key: string, size: number, sha256Hex: string): Promise<'already-stored' | 'conflict'> {
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (isNotFound(error)) {
+        // Deleted between our 412 and this read: no answer is true any more; the next try decides.
+        throw new AdapterError('STORE_FAILED', 'transient', `s3://${this.bucket}/${key} existed, then vanished`, { cause: error });
+      }
+      throw this.translate(error, key);
+    }
+    const sameLength = head.ContentLength === undefined || head.ContentLength === size;
+    return head.Metadata?.sha256 === sha256Hex && sameLength ? 'already-stored' : 'conflict';
+  }
+
   private async putMultipart(
     common: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string> },
     body: SpooledBody,
-  ): Promise<StoreResult['status']> {
+  ): Promise<'stored' | 'exists'> {
     let uploadId: string | undefined;
     try {
       const created = await this.client.send(new CreateMultipartUploadCommand({ ...common, ChecksumAlgorithm: 'SHA256' }));
@@ -144,7 +168,7 @@ export class S3MessageStore implements MessageStore {
       uploadId = undefined;
       return 'stored';
     } catch (error) {
-      if (isPreconditionFailed(error)) return 'already-stored';
+      if (isPreconditionFailed(error)) return 'exists';
       throw this.translate(error, common.Key);
     } finally {
       if (uploadId !== undefined) await this.abort(common.Bucket, common.Key, uploadId);
