@@ -1,7 +1,7 @@
 /**
  * An in-memory S3 behind aws-sdk-client-mock that enforces conditional writes as S3 documents
  * them (If-None-Match: * and If-Match answer 412; If-Match on a missing key answers 404), because
- * the emulator does not. Used to test compare-and-swap, leases and "already stored".
+ * the emulator does not; or, on request, ignores them the way the emulator does. Used to test compare-and-swap, leases and "already stored".
  */
 import { createHash } from 'node:crypto';
 import {
@@ -49,8 +49,16 @@ function etagOf(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
 }
 
+/** How the fake treats conditional headers; both enforced by default, as S3 does. */
+export interface FakeS3Options {
+  /** Accept If-Match and ignore it, as some emulators do (fauxqs 1.9.2). */
+  ignoreIfMatch?: boolean;
+  /** Accept If-None-Match and ignore it (fauxqs 1.9.2). */
+  ignoreIfNoneMatch?: boolean;
+}
+
 /** Creates the fake around a fresh client. */
-export function fakeS3(): FakeS3 {
+export function fakeS3(options: FakeS3Options = {}): FakeS3 {
   const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const mock = mockClient(client);
   const objects = new Map<string, FakeObject>();
@@ -59,8 +67,8 @@ export function fakeS3(): FakeS3 {
 
   const checkConditions = (key: string, input: { IfNoneMatch?: string; IfMatch?: string }): void => {
     const existing = objects.get(key);
-    if (input.IfNoneMatch === '*' && existing) throw s3Error('PreconditionFailed', 412);
-    if (input.IfMatch !== undefined) {
+    if (input.IfNoneMatch === '*' && existing && options.ignoreIfNoneMatch !== true) throw s3Error('PreconditionFailed', 412);
+    if (input.IfMatch !== undefined && options.ignoreIfMatch !== true) {
       if (!existing) throw s3Error('NoSuchKey', 404);
       if (existing.etag !== input.IfMatch) throw s3Error('PreconditionFailed', 412);
     }
