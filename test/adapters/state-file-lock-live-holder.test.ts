@@ -5,14 +5,17 @@
  * lives, and, for a holder we cannot see (another PID namespace), only when it stopped touching
  * the lock file.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { utimes, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lambda/adapters/local/state-file.js';
 import { useTempDir } from '../support/temp-dir.js';
+
+type Holder = ChildProcessByStdio<Writable, Readable, null>;
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -29,7 +32,7 @@ const HOLDER = `
 `;
 
 /** Starts the holder (optionally in a new PID namespace) and resolves once it holds the lock. */
-async function startHolder(env: Record<string, string>, inNewPidNamespace = false): Promise<ChildProcessWithoutNullStreams> {
+async function startHolder(env: Record<string, string>, inNewPidNamespace = false): Promise<Holder> {
   const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', HOLDER];
   const [command, args] = inNewPidNamespace
     ? ['unshare', ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', 'sh', '-c', `"${process.execPath}" --import tsx --input-type=module -e "$HOLDER_SRC"; true`]]
@@ -40,7 +43,7 @@ async function startHolder(env: Record<string, string>, inNewPidNamespace = fals
   return child;
 }
 
-async function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
+async function stop(child: Holder): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.stdin.end();
   await once(child, 'exit');
