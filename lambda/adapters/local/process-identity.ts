@@ -8,7 +8,8 @@
  * (/proc/sys/kernel/random/boot_id) and the same PID namespace (the inode of /proc/self/ns/pid,
  * unique among live namespaces of one boot), and then its pid is dead or belongs to a process
  * started at another time (field 22 of /proc/<pid>/stat, proc(5)). Anything else, including a
- * system without /proc, is 'unknown': the caller waits for the holder's expiry.
+ * Linux without /proc, is 'unknown': the caller waits for the holder's expiry. Systems without
+ * PID namespaces (macOS, Windows) judge a same-host holder by its pid alone.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -53,16 +54,17 @@ export function holderStatus(holder: Partial<ProcessIdentity> | null | undefined
   const me = selfIdentity();
   if (holder?.pid === undefined || !Number.isSafeInteger(holder.pid) || holder.pid <= 0) return 'unknown';
   if (holder.host !== me.host) return 'unknown';
+  if (process.platform !== 'linux') {
+    // No PID namespaces (macOS, Windows): one host name is one pid space. Without /proc a
+    // reused pid cannot be told apart, so a live pid counts as the holder (the safe direction).
+    if (holder.pidNs !== undefined) return 'unknown';
+    return signal(holder.pid) ?? 'alive';
+  }
   if (me.boot === undefined || me.pidNs === undefined || me.start === undefined) return 'unknown';
   if (holder.boot !== me.boot || holder.pidNs !== me.pidNs) return 'unknown';
   if (holder.pid === me.pid) return holder.start === me.start ? 'alive' : 'gone';
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but is not ours to signal. ESRCH: no such process.
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return 'unknown';
-  }
+  const signalled = signal(holder.pid);
+  if (signalled !== undefined) return signalled;
   const start = startTimeOf(holder.pid);
   // Exited between the signal and the read: gone. A holder that recorded no start time is
   // judged by its pid alone (alive), the safe direction.
@@ -78,6 +80,19 @@ export function identityFrom(value: Record<string, unknown>): Partial<ProcessIde
     if (typeof value[field] === 'string') out[field] = value[field];
   }
   return out;
+}
+
+/** Signal 0 probes a pid: 'gone' on ESRCH, 'unknown' on an unexpected error, undefined when it exists. */
+function signal(pid: number): HolderStatus | undefined {
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (error) {
+    // EPERM: the process exists but is not ours to signal.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPERM') return undefined;
+    return code === 'ESRCH' ? 'gone' : 'unknown';
+  }
 }
 
 /** proc(5): field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces and ')'. */
