@@ -109,9 +109,10 @@ describe('FileStateStore lock held by a live or dead process', () => {
 
   it.skipIf(!canUnshare())('keeps the lock of a live holder in a real second PID namespace past its stale age', async () => {
     // Prepare: the holder heartbeats its lock every staleMs/4; we wait three stale ages.
-    const store = new FileStateStore({ dir: dir(), lock: { staleMs: 400, timeoutMs: 1_200 } });
+    // (A stale age of 1.5 s leaves the heartbeat 1.1 s of slack on a loaded machine.)
+    const store = new FileStateStore({ dir: dir(), lock: { staleMs: 1_500, timeoutMs: 4_500 } });
     const base = await store.save('box', text('a'), null);
-    const holder = await startHolder({ LOCK_PATH: `${store.pathFor('box')}.lock`, STALE_MS: '400' }, true);
+    const holder = await startHolder({ LOCK_PATH: `${store.pathFor('box')}.lock`, STALE_MS: '1500' }, true);
     try {
       // Act
       const outcome = await store.save('box', text('b'), base).catch((error: unknown) => error);
