@@ -1,20 +1,25 @@
 /**
  * The lease document shared by the S3 and file lease stores: who holds it, until when, and a
  * random token so a holder can tell its own lease from a later one by the same owner name.
+ *
+ * A lease is short (the sync core takes 60 s) and renewed while its poll runs, so a holder that
+ * dies hard blocks its mailbox for one TTL at most and a live one is never overtaken. Every
+ * store keeps the same rules (test/contract/lease-store.contract.test.ts): a live lease is
+ * refused to everyone, its own owner name included; an expired one is taken over by exactly
+ * one acquirer; renew and release act only on the holder's own token.
  */
 import { randomBytes } from 'node:crypto';
 import type { Lease } from '../sync/ports.js';
 import { AdapterError } from './errors.js';
+import type { ProcessIdentity } from './local/process-identity.js';
+import { identityFrom } from './local/process-identity.js';
 
-/** A lease as stored. */
-export interface LeaseRecord {
+/** A lease as stored. Local leases also carry the holder's process identity. */
+export interface LeaseRecord extends Partial<ProcessIdentity> {
   owner: string;
   token: string;
   acquiredAt: string;
   expiresAt: string;
-  /** Local leases only: the holder's process and host, so a dead holder's lease is not waited out. */
-  pid?: number;
-  host?: string;
 }
 
 /** A fresh lease for `owner`, valid for `ttlMs` from `now`. */
@@ -25,6 +30,11 @@ export function newLeaseRecord(owner: string, now: Date, ttlMs: number): LeaseRe
     acquiredAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
   };
+}
+
+/** The same lease (owner, token, holder) extended to `now + ttlMs`. */
+export function renewedRecord(record: LeaseRecord, now: Date, ttlMs: number): LeaseRecord {
+  return { ...record, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
 }
 
 /** Serialises a lease record. */
@@ -38,13 +48,10 @@ export function encodeLease(record: LeaseRecord): Buffer {
  */
 export function decodeLease(bytes: Uint8Array): LeaseRecord | null {
   try {
-    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseRecord>;
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
     if (typeof value.owner !== 'string' || typeof value.token !== 'string' || typeof value.expiresAt !== 'string') return null;
     if (Number.isNaN(Date.parse(value.expiresAt))) return null;
-    const record: LeaseRecord = { owner: value.owner, token: value.token, acquiredAt: String(value.acquiredAt ?? ''), expiresAt: value.expiresAt };
-    if (Number.isSafeInteger(value.pid) && (value.pid as number) > 0) record.pid = value.pid as number;
-    if (typeof value.host === 'string') record.host = value.host;
-    return record;
+    return { owner: value.owner, token: value.token, acquiredAt: String(value.acquiredAt ?? ''), expiresAt: value.expiresAt, ...identityFrom(value) };
   } catch {
     return null;
   }
@@ -60,23 +67,53 @@ export function checkLeaseTtl(ttlMs: number): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AdapterError('INVALID_CONFIG', 'permanent', 'lease ttlMs must be positive');
 }
 
+/** What a store does for a held lease: both act only if the stored lease still carries `held`'s token. */
+export interface LeaseActions {
+  /** Extends `held` by `ttlMs`; the new record, or null when the lease was lost. */
+  renew(held: LeaseRecord, ttlMs: number): Promise<LeaseRecord | null>;
+  /** Removes `held`, never a successor's lease. */
+  release(held: LeaseRecord): Promise<void>;
+}
+
 /**
- * The Lease handed to the sync core for `record`: `release` runs `releaseOnce` on the first call
- * only (a second release, even after a failed one, does nothing).
+ * The Lease handed to the sync core. Calls run one at a time in call order (a renew racing a
+ * release would otherwise rewrite a lease just removed); once a renew has found the lease lost,
+ * or after the first release, renew answers false and release does nothing.
  */
-export function leaseHandle(record: LeaseRecord, releaseOnce: () => Promise<void>): Lease {
+export function leaseHandle(record: LeaseRecord, actions: LeaseActions): Lease {
+  let held = record;
+  let lost = false;
   let released = false;
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(step: () => Promise<T>): Promise<T> => {
+    const next = queue.then(step, step);
+    queue = next.catch(() => undefined);
+    return next;
+  };
   return {
     owner: record.owner,
-    expiresAt: new Date(record.expiresAt),
-    // Interim: renewal lands with the lease adapters' rework; until then a lease is held to its first TTL.
-    async renew(): Promise<boolean> {
-      return Date.parse(record.expiresAt) > Date.now();
+    get expiresAt(): Date {
+      return new Date(held.expiresAt);
     },
-    async release(): Promise<void> {
-      if (released) return;
-      released = true;
-      await releaseOnce();
+    renew(ttlMs: number): Promise<boolean> {
+      return serial(async () => {
+        checkLeaseTtl(ttlMs);
+        if (lost || released) return false;
+        const renewed = await actions.renew(held, ttlMs);
+        if (renewed === null) {
+          lost = true;
+          return false;
+        }
+        held = renewed;
+        return true;
+      });
+    },
+    release(): Promise<void> {
+      return serial(async () => {
+        if (released) return;
+        released = true;
+        if (!lost) await actions.release(held);
+      });
     },
   };
 }

@@ -57,8 +57,19 @@ interface Upload {
  * complete request body in one synchronous step, so of two racing conditional writes exactly
  * one wins and the other gets 412, as on S3 ("the first write operation to finish succeeds").
  */
+/** How the fake treats conditional headers; both enforced by default, as S3 does. */
+export interface FakeS3Options {
+  /** Accept If-Match and ignore it, as some emulators do (fauxqs 1.9.2). */
+  ignoreIfMatch?: boolean;
+  /** Accept If-None-Match and ignore it (fauxqs 1.9.2). */
+  ignoreIfNoneMatch?: boolean;
+}
+
 export class FakeS3Model {
   readonly objects = new Map<string, FakeObject>();
+
+  constructor(private readonly options: FakeS3Options = {}) {}
+
   private readonly uploads = new Map<string, Upload>();
   private uploadCounter = 0;
 
@@ -127,8 +138,8 @@ export class FakeS3Model {
 
   private check(key: string, input: FakeConditions): void {
     const existing = this.objects.get(key);
-    if (input.IfNoneMatch === '*' && existing) throw s3Error('PreconditionFailed', 412);
-    if (input.IfMatch !== undefined) {
+    if (input.IfNoneMatch === '*' && existing && this.options.ignoreIfNoneMatch !== true) throw s3Error('PreconditionFailed', 412);
+    if (input.IfMatch !== undefined && this.options.ignoreIfMatch !== true) {
       if (!existing) throw s3Error('NoSuchKey', 404);
       if (existing.etag !== input.IfMatch) throw s3Error('PreconditionFailed', 412);
     }
@@ -156,10 +167,10 @@ async function bytesOf(body: unknown): Promise<Buffer> {
 }
 
 /** Creates the fake around a fresh client. */
-export function fakeS3(): FakeS3 {
+export function fakeS3(options: FakeS3Options = {}): FakeS3 {
   const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const mock = mockClient(client);
-  const model = new FakeS3Model();
+  const model = new FakeS3Model(options);
   const at = (input: { Bucket?: string; Key?: string }): string => `${input.Bucket}/${input.Key}`;
 
   mock.on(PutObjectCommand).callsFake(async (input) => {

@@ -82,9 +82,10 @@ describe('FileLeaseStore', () => {
   it('keeps a live holder\'s lease on this host, whatever its pid', async () => {
     const leases = new FileLeaseStore({ dir: dir(), clock });
     await leases.acquire('box', 'parent', 30_000);
-    // Rewrite the holder as our parent process: alive, but not us.
+    // Rewrite the holder as our parent process: alive, but not us (its start time unrecorded,
+    // so it is judged by its pid alone).
     const stored = JSON.parse(await readFile(leases.pathFor('box'), 'utf8')) as Record<string, unknown>;
-    await writeFile(leases.pathFor('box'), JSON.stringify({ ...stored, pid: process.ppid }));
+    await writeFile(leases.pathFor('box'), JSON.stringify({ ...stored, pid: process.ppid, start: undefined }));
 
     expect(await leases.acquire('box', 'other', 30_000)).toBeNull();
   });

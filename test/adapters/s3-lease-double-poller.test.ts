@@ -73,11 +73,13 @@ describe('S3LeaseStore', () => {
     // Act
     await a!.release();
 
-    // Assess
-    expect(s3.mock.commandCalls(DeleteObjectCommand)[0]!.args[0].input.IfMatch).toBeDefined();
+    // Assess: an expired lease is not ours to touch; the holder's own release deletes with If-Match.
+    expect(s3.mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
     expect(s3.objects.has('b/lease/box.json')).toBe(true);
     expect(await leases.acquire('box', 'c', 60_000)).toBeNull();
+    const successorEtag = s3.objects.get('b/lease/box.json')!.etag;
     await b!.release();
+    expect(s3.mock.commandCalls(DeleteObjectCommand)[0]!.args[0].input.IfMatch).toBe(successorEtag);
     expect(s3.objects.has('b/lease/box.json')).toBe(false);
     expect(await leases.acquire('box', 'c', 60_000)).not.toBeNull();
   });

@@ -157,11 +157,17 @@ export class MemoryStateStore implements StateStore {
   }
 }
 
-/** Lease store with expiry on the injected clock. */
+/**
+ * Lease store with expiry on the injected clock, with the adapters' semantics
+ * (test/contract/lease-store.contract.test.ts): a live lease is refused to everyone, its own
+ * owner name included; renew and release act only on the holder's own token; a renew after
+ * expiry or after release answers false.
+ */
 export class MemoryLeaseStore implements LeaseStore {
-  readonly held = new Map<string, { owner: string; expiresAt: number }>();
+  readonly held = new Map<string, { owner: string; expiresAt: number; token: number }>();
   /** acquire() calls (a PutObject, and a DeleteObject at release, each with S3). */
   acquires = 0;
+  private tokens = 0;
 
   constructor(
     private readonly world: { faults: Faults },
@@ -171,29 +177,45 @@ export class MemoryLeaseStore implements LeaseStore {
   async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
     this.world.faults.hit('lease');
     this.acquires += 1;
+    checkTtl(ttlMs);
     const now = this.clock.now().getTime();
     const current = this.held.get(mailboxId);
-    if (current && current.expiresAt > now && current.owner !== owner) return null;
-    const expiresAt = now + ttlMs;
-    this.held.set(mailboxId, { owner, expiresAt });
-    const lease = {
+    if (current && current.expiresAt > now) return null;
+    this.tokens += 1;
+    const token = this.tokens;
+    this.held.set(mailboxId, { owner, expiresAt: now + ttlMs, token });
+    let expiresAt = now + ttlMs;
+    let lost = false;
+    let released = false;
+    return {
       owner,
-      expiresAt: new Date(expiresAt),
+      get expiresAt(): Date {
+        return new Date(expiresAt);
+      },
       renew: async (renewTtlMs: number): Promise<boolean> => {
         this.world.faults.hit('lease-renew');
+        checkTtl(renewTtlMs);
+        if (lost || released) return false;
         const held = this.held.get(mailboxId);
         const at = this.clock.now().getTime();
-        // Like a conditional write on the lease object: ours as long as nobody took it over.
-        if (!held || held.owner !== owner) return false;
+        if (held?.token !== token || held.expiresAt <= at) {
+          lost = true;
+          return false;
+        }
         held.expiresAt = at + renewTtlMs;
-        lease.expiresAt = new Date(held.expiresAt);
+        expiresAt = held.expiresAt;
         return true;
       },
-      release: async () => {
+      release: async (): Promise<void> => {
         if (this.world.faults.killed) throw new KilledError();
-        if (this.held.get(mailboxId)?.owner === owner) this.held.delete(mailboxId);
+        if (released) return;
+        released = true;
+        if (this.held.get(mailboxId)?.token === token) this.held.delete(mailboxId);
       },
     };
-    return lease;
   }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new IngestError('INVALID_CONFIG', 'permanent', 'lease ttlMs must be positive');
 }

@@ -251,7 +251,7 @@ describe('lease-lives-as-long-as-its-poll', () => {
     const world = new MemoryWorld();
     for (let i = 1; i <= 3; i++) world.mailbox.add({ uid: `u${i}`, text: mailText(i) });
     const summary = await pollMailbox(policy(), world.deps(), {
-      onProgress: () => world.lease.held.set('inbox', { owner: 'someone-else', expiresAt: world.clock.now().getTime() + 60_000 }),
+      onProgress: () => world.lease.held.set('inbox', { owner: 'someone-else', expiresAt: world.clock.now().getTime() + 60_000, token: -1 }),
     });
     expect(summary).toMatchObject({ status: 'busy', error: { code: 'SYNC_LEASE_LOST' } });
     expect(deles(world)).toEqual([]);

@@ -2,25 +2,27 @@
  * A per-mailbox lease as a local file, so two CLI runs never poll the same mailbox at once.
  *
  * The lease file is created with 'wx' (O_EXCL: one creator wins) and holds owner, token and
- * expiry. Every read-decide-write (create, take over an expired lease, release) runs under a
- * lock file, so a takeover (temp + rename over the stale lease) can never race a fresh create
- * or a release, and release removes the file only if it still carries our token.
+ * expiry. Every read-decide-write (create, take over an expired lease, renew, release) runs
+ * under a lock file, so each is an exact compare-and-swap on the token: a takeover (temp +
+ * rename over the stale lease) can never race a fresh create, a renewal or a release, and renew
+ * and release act only while the file still carries our token.
  *
- * The file also records the holder's pid and host: a CLI run that was SIGKILLed (or lost power)
- * leaves its lease behind, and waiting out the whole TTL would make every cron run in between
- * exit "busy". A lease whose holder is provably gone (same host, no such process) is taken over
- * at once; a recycled pid only makes us wait for the expiry, the safe direction.
+ * The file also records the holder's process identity (process-identity.ts): a CLI run that was
+ * SIGKILLed leaves its lease behind, and a lease whose holder is provably gone (same host, boot
+ * and PID namespace, pid dead or reused) is taken over at once. A holder we cannot judge from
+ * here (a container sharing the folder, another host) is waited out: its lease lapses one TTL
+ * after its last renewal.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { Clock, Lease, LeaseStore } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
-import { checkLeaseTtl, decodeLease, encodeLease, isExpired, leaseHandle, newLeaseRecord, type LeaseRecord } from '../lease-record.js';
+import { checkLeaseTtl, decodeLease, encodeLease, isExpired, leaseHandle, newLeaseRecord, renewedRecord, type LeaseRecord } from '../lease-record.js';
 import { checkMailboxId } from '../names.js';
 import { ensureDir, fsyncDir, replaceFileDurably, writeNewFileDurably } from './durable-fs.js';
 import { LockBusyError, withFileLock, type FileLockOptions } from './file-lock.js';
+import { holderStatus, selfIdentity } from './process-identity.js';
 
 /** Options for FileLeaseStore. */
 export interface FileLeaseStoreOptions {
@@ -50,7 +52,7 @@ export class FileLeaseStore implements LeaseStore {
     return join(this.root, 'lease', `${checkMailboxId(mailboxId)}.json`);
   }
 
-  /** Takes the lease if free or expired; null when another live lease holds it. */
+  /** Takes the lease if free, expired or left by a dead holder; null when a live lease holds it (whoever its owner). */
   async acquire(mailboxId: string, owner: string, ttlMs: number): Promise<Lease | null> {
     checkLeaseTtl(ttlMs);
     const path = this.pathFor(mailboxId);
@@ -61,13 +63,12 @@ export class FileLeaseStore implements LeaseStore {
     } catch (error) {
       // Someone else is mid-acquire or mid-release for longer than the lock timeout: busy.
       if (error instanceof LockBusyError) return null;
-      if (error instanceof IngestError) throw error;
-      throw toAdapterError('LEASE_FAILED', `acquiring lease ${path}`, error);
+      throw asLeaseError(error, `acquiring lease ${path}`);
     }
   }
 
   private async acquireLocked(path: string, owner: string, ttlMs: number): Promise<LeaseRecord | null> {
-    const record: LeaseRecord = { ...newLeaseRecord(owner, this.clock.now(), ttlMs), pid: process.pid, host: hostname() };
+    const record: LeaseRecord = { ...newLeaseRecord(owner, this.clock.now(), ttlMs), ...selfIdentity() };
     try {
       await writeNewFileDurably(path, encodeLease(record));
       await fsyncDir(dirname(path));
@@ -75,44 +76,51 @@ export class FileLeaseStore implements LeaseStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const current = decodeLease(await readFile(path));
-    if (!isExpired(current, this.clock.now()) && !holderIsGone(current)) return null;
+    const current = await readLease(path);
+    if (!isExpired(current, this.clock.now()) && holderStatus(current) !== 'gone') return null;
     await replaceFileDurably(path, encodeLease(record));
     return record;
   }
 
   private lease(path: string, record: LeaseRecord): Lease {
-    const lockOptions = this.lockOptions;
-    return leaseHandle(record, async () => {
-      try {
-        await withFileLock(`${path}.lock`, async () => {
-          let current: LeaseRecord | null;
-          try {
-            current = decodeLease(await readFile(path));
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-            throw error;
-          }
+    const locked = <T>(what: string, step: () => Promise<T>): Promise<T> =>
+      withFileLock(`${path}.lock`, step, this.lockOptions).catch((error: unknown) => {
+        if (error instanceof LockBusyError) {
+          throw new AdapterError('LEASE_FAILED', 'throttled', `${what} ${path}: its lock stayed busy`, { cause: error });
+        }
+        throw asLeaseError(error, `${what} ${path}`);
+      });
+    return leaseHandle(record, {
+      renew: (held, ttlMs) =>
+        locked('renewing lease', async () => {
+          const current = await readLease(path);
+          // Expired, even if nobody took it yet: the holder must not count on time it did not hold.
+          if (current?.token !== held.token || isExpired(current, this.clock.now())) return null;
+          const next = renewedRecord(held, this.clock.now(), ttlMs);
+          await replaceFileDurably(path, encodeLease(next));
+          return next;
+        }),
+      release: (held) =>
+        locked('releasing lease', async () => {
           // Taken over after expiry: the file is someone else's now.
-          if (current?.token !== record.token) return;
+          if ((await readLease(path))?.token !== held.token) return;
           await rm(path, { force: true });
           await fsyncDir(dirname(path));
-        }, lockOptions);
-      } catch (error) {
-        throw toAdapterError('LEASE_FAILED', `releasing lease ${path}`, error);
-      }
+        }),
     });
   }
 }
 
-/** True only when the lease was taken on this host by a process that no longer exists. */
-function holderIsGone(record: LeaseRecord | null): boolean {
-  if (record?.pid === undefined || record.host !== hostname() || record.pid === process.pid) return false;
+/** The lease in `path`; null when it is missing or unreadable. */
+async function readLease(path: string): Promise<LeaseRecord | null> {
   try {
-    process.kill(record.pid, 0);
-    return false;
+    return decodeLease(await readFile(path));
   } catch (error) {
-    // EPERM: the process exists but is not ours to signal: alive.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
+}
+
+function asLeaseError(error: unknown, what: string): IngestError {
+  return error instanceof IngestError ? error : toAdapterError('LEASE_FAILED', what, error);
 }

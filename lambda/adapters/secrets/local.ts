@@ -3,8 +3,10 @@
  * Read fresh on every get(): a local file edited between polls is picked up.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { SecretRef } from '../../config/schema.js';
+import { fsyncDir } from '../local/durable-fs.js';
 import { decodeSecretText, mergeIntoSecretText } from './decode.js';
 import { SecretError } from './errors.js';
 import { describeSecretRef, type SecretProvider, type SecretUpdate, type SecretValue } from './types.js';
@@ -42,11 +44,24 @@ export class LocalSecretProvider implements SecretProvider {
     if (!('file' in ref)) return false;
     const where = describeSecretRef(ref);
     const next = mergeIntoSecretText(await readSecretFile(ref.file, where), where, fields);
-    // Write a sibling then rename: a crash leaves the old or the new file, never half of one.
+    // Write a sibling, fsync it, rename it over, fsync the folder: a crash or power loss leaves
+    // the old token or the new one, never half of one, and never a name pointing at unsynced
+    // bytes (the server already revoked the old token, so losing the new one locks us out).
     const mode = (await stat(ref.file)).mode & 0o777;
     const tmp = `${ref.file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, next, { mode: mode & 0o600 || 0o600 });
-    await rename(tmp, ref.file);
+    try {
+      const handle = await open(tmp, 'wx', mode & 0o600 || 0o600);
+      try {
+        await handle.writeFile(next);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, ref.file);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    await fsyncDir(dirname(ref.file));
     return true;
   }
 }
