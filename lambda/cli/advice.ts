@@ -28,9 +28,9 @@ const AUTH_FIX = 'check --user and the password; for Microsoft 365 or Gmail use 
 
 const RULES: Readonly<Record<string, (message: string, t: ConnectTarget) => string | undefined>> = {
   CONFIG_TLS_MISMATCH: (m) =>
-    /plain POP3|plain text/.test(m)
-      ? 'use --tls starttls on this port (tls.mode "starttls"), or --tls implicit with port 995'
-      : 'use --tls implicit (tls.mode "implicit"), usually port 995',
+    /speaks TLS at once/.test(m)
+      ? 'use --tls implicit (tls.mode "implicit") on this port'
+      : 'use --tls starttls on this port (tls.mode "starttls"), or --tls implicit with port 995',
   POP3_CONNECT_FAILED: (m, t) => networkFix(m, t),
   POP3_TLS_FAILED: (m, t) =>
     networkFix(m, t) ??

@@ -4,7 +4,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { readCaFile } from '../../config/connect-options.js';
 import { findMailbox, type Config, type MailboxConfig } from '../../config/schema.js';
-import { classifyError } from '../../shared/errors.js';
 import { fixFor } from '../advice.js';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag, type FlagValues } from '../args.js';
 import { usageError } from '../errors.js';
@@ -128,13 +127,13 @@ function adviceFor(run: MailboxRun, values: FlagValues): FailureAdvice {
   if (typeof raw?.serverText === 'string' && raw.serverText !== '') {
     advice.server = `"${raw.serverText}"${typeof raw.command === 'string' ? ` (to ${raw.command.replace(/ \*\*\*\*$/, '')})` : ''}`;
   }
-  if (checkHelps(error.code, classifyError(run.error ?? error).category)) advice.check = checkCommand(m, values, error.category === 'auth');
+  if (checkHelps(error.code)) advice.check = checkCommand(m, values, error.category === 'auth');
   return advice;
 }
 
-/** Connection, TLS and login failures are what `check` diagnoses; state and usage errors are not. */
-function checkHelps(code: string, category: string): boolean {
-  return code.startsWith('POP3_') || code === 'CONFIG_TLS_MISMATCH' || category === 'auth';
+/** Connection, TLS and login failures are what `check` diagnoses; secrets, state and usage errors are not. */
+function checkHelps(code: string): boolean {
+  return code.startsWith('POP3_') || code === 'CONFIG_TLS_MISMATCH';
 }
 
 function checkCommand(m: MailboxConfig, values: FlagValues, login: boolean): string {
