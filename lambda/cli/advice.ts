@@ -16,6 +16,8 @@ export function fixFor(failure: FailureInfo, target: ConnectTarget): string | un
   const { code, message } = failure;
   const rule = RULES[code];
   if (rule) return rule(message, target);
+  // The secret adapters put the cause AND the fix in their message (region, credentials, IAM).
+  if (code.startsWith('SECRET_')) return undefined;
   if (code.includes('IDENTITY')) {
     return 'if it is the same mailbox under another name (e.g. localhost and 127.0.0.1), run once with --accept-new-identity; otherwise give it its own --mailbox-id or --out folder';
   }
