@@ -16,7 +16,7 @@ import { startDemoServer, type DemoServer } from '../../lambda/cli/demo/server.j
 import { DEMO_MESSAGES } from '../../lambda/cli/demo/samples.js';
 import { generateTestCertificates, spkiSha256Base64, type TestCertificates } from '../support/certs.js';
 import { startFakePop3Server, type FakeServer } from '../support/fake-pop3-server.js';
-import { buildCli, type BuiltCli } from './support/built-cli.js';
+import { buildCli, runProcess, type BuiltCli } from './support/built-cli.js';
 
 const PASSWORD = 'pw-Guidance-42';
 
@@ -295,6 +295,19 @@ describe('a poll that works', () => {
     expect(r.stdout).toContain(`messages: ${join(dir, 'mail/')}\nevents:   ${join(dir, 'events.jsonl')}\nstate:    ${join(dir, '.state')}\n`);
     expect(r.stderr).toMatch(/progress: 4\/4 messages \(100%\), [\d.]+ (B|KiB) \(/);
     expect(r.stderr.match(/PLAINTEXT/g)).toHaveLength(1);
+  }, 60_000);
+
+  it('draws one self-overwriting progress line with percent, rate and time left on a terminal', async () => {
+    // script(1) gives the CLI a pseudo-terminal, as a user's shell does.
+    const quoteArg = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, cli.mainJs, ...demoArgs('tty')].map(quoteArg).join(' ');
+    const r = await runProcess('script', ['-qefc', command, '/dev/null'], {
+      cwd: work, env: { PATH: process.env.PATH, HOME: process.env.HOME, PW: PASSWORD }, timeoutMs: 60_000,
+    });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\r\x1b\[2K4\/4 messages \(100%\), [\d.]+ (B|KiB) \([\d.]+ msg\/s, [\d.]+ (B|KiB|MiB)\/s\)/);
+    // Erased before the summary: the line never stays in the scrollback.
+    expect(r.stdout).toMatch(/\r\x1b\[2K(\r\n)?mailbox default: ok/);
   }, 60_000);
 
   it('keeps one mailbox per --out folder: another spelling of the host does not start a second mailbox and download everything again', async () => {
