@@ -49,13 +49,18 @@ export async function withImplicitTlsCheck<T>(
   silenceMs = GREETING_SILENCE_MS,
 ): Promise<T> {
   const local = new AbortController();
-  const linked = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
-  if (target.tls === 'implicit') return open(linked);
+  // The caller's abort (Ctrl-C) reaches `open` too (by hand: AbortSignal.any needs Node 20.3).
+  const onAbort = (): void => local.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const linked = local.signal;
+  if (target.tls === 'implicit') return open(linked).finally(() => signal?.removeEventListener('abort', onAbort));
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
   const opening = open(linked).finally(() => {
     settled = true;
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   });
   const mismatch = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
