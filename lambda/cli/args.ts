@@ -3,6 +3,7 @@
  * that generate `--help`, so the two cannot drift apart.
  */
 import { parseArgs } from 'node:util';
+import { closestName } from '../config/suggest.js';
 import { usageError } from './errors.js';
 
 /** One flag of one command, as parsed and as documented. */
@@ -28,8 +29,12 @@ export interface CommandSpec {
 /** Parsed flag values: strings, booleans, or undefined when not given. */
 export type FlagValues = Record<string, string | boolean | undefined>;
 
+/** Flags people reach for to give a password: refused with the two ways that exist. */
+const PASSWORD_FLAGS = new Set(['password', 'pass', 'passwd', 'pw', 'pwd', 'p']);
+
 /** Parses argv against a command's flags; unknown flags and stray positionals are usage errors. */
 export function parseCommandArgs(argv: readonly string[], spec: CommandSpec): FlagValues {
+  checkFlagNames(argv, spec);
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const f of spec.flags) {
     options[f.name] = f.short === undefined ? { type: f.type } : { type: f.type, short: f.short };
@@ -38,17 +43,50 @@ export function parseCommandArgs(argv: readonly string[], spec: CommandSpec): Fl
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
   } catch (error) {
-    // parseArgs' messages name the flag; they contain only what the user typed.
+    // Names are checked above, so this is a missing value or a value given to a boolean flag;
+    // parseArgs names the flag only, never the value.
     const message = error instanceof Error ? error.message : String(error);
     throw usageError(`${spec.name}: ${message}`, `run "pop3-ingest ${spec.name} --help"`);
   }
   if (parsed.positionals.length > 0) {
     throw usageError(
       `${spec.name}: unexpected argument "${printable(parsed.positionals[0] ?? '')}"`,
-      `run "pop3-ingest ${spec.name} --help"`,
+      `every value follows its flag (--host HOST); run "pop3-ingest ${spec.name} --help"`,
     );
   }
   return parsed.values as FlagValues;
+}
+
+/**
+ * Refuses unknown flags before parseArgs sees them, naming the closest known flag, and never
+ * repeating what follows "=" (it may be a password typed in the wrong place).
+ */
+function checkFlagNames(argv: readonly string[], spec: CommandSpec): void {
+  const long = new Set(spec.flags.map((f) => f.name));
+  const short = new Set(spec.flags.flatMap((f) => (f.short === undefined ? [] : [f.short])));
+  const takesValue = new Set(spec.flags.filter((f) => f.type === 'string').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]));
+  for (let i = 0; i < argv.length; i += 1) {
+    const token = argv[i] as string;
+    if (token === '--') return;
+    const m = /^(--?)([^=]*)/.exec(token);
+    if (!m || token === '-' || token.length < 2) continue;
+    const dashes = m[1] as string;
+    const name = m[2] as string;
+    // The next token is this flag's value, whatever it looks like.
+    if (takesValue.has(token)) i += 1;
+    if (PASSWORD_FLAGS.has(name.toLowerCase()) && !(dashes === '-' && short.has(name))) {
+      throw usageError(
+        `${spec.name}: passwords are never taken on the command line (they would show in ps and in the shell history)`,
+        'give the name of an environment variable with --password-env NAME, or a file with --password-file FILE',
+      );
+    }
+    if (dashes === '--' ? long.has(name) : [...name].every((c) => short.has(c))) continue;
+    const guess = closestName(name, long);
+    throw usageError(
+      `${spec.name}: unknown option ${dashes}${printable(name, 40)}${guess === undefined ? '' : `: did you mean --${guess}?`}`,
+      `run "pop3-ingest ${spec.name} --help" for the list of options`,
+    );
+  }
 }
 
 /** A string flag's value, or undefined. */

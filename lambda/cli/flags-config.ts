@@ -2,7 +2,10 @@
  * Command-line flags mapped onto the ONE configuration schema (lambda/config/schema.ts), so a
  * flag-defined mailbox is validated exactly like a config file, and errors name the flag.
  */
-import { ConfigError, loadConfigFile, parseConfig, type Config } from '../config/schema.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_DEFAULTS } from '../config/defaults.js';
+import { ConfigError, loadConfigFile, MAILBOX_ID, parseConfig, type Config } from '../config/schema.js';
 import { booleanFlag, choiceFlag, integerFlag, stringFlag, type FlagValues } from './args.js';
 import { usageError } from './errors.js';
 
@@ -11,6 +14,13 @@ const MAILBOX_FLAGS = [
   'host', 'port', 'tls', 'ca', 'servername', 'min-tls', 'pin', 'user', 'password-env', 'password-file',
   'mechanisms', 'insecure-auth', 'mailbox-id', 'mode', 'delete', 'max-messages', 'max-bytes', 'max-message-size',
 ] as const;
+
+/** Per-mailbox settings a flag may set for every mailbox of --config FILE too. */
+interface MailboxOverrides {
+  acceptNewEpoch?: true;
+  acceptNewIdentity?: true;
+  maxAttempts?: number;
+}
 
 /** Config paths (as ConfigError reports them) back to the flag a user typed. */
 const PATH_TO_FLAG: ReadonlyArray<[RegExp, string]> = [
@@ -31,6 +41,7 @@ const PATH_TO_FLAG: ReadonlyArray<[RegExp, string]> = [
   [/^mailboxes\[0\]\.limits\.maxMessages/, '--max-messages'],
   [/^mailboxes\[0\]\.limits\.maxBytes/, '--max-bytes'],
   [/^mailboxes\[0\]\.limits\.maxMessageSize/, '--max-message-size'],
+  [/^mailboxes\[0\]\.maxAttempts/, '--max-attempts'],
   [/^storage\.bucket/, '--bucket'],
   [/^storage\.prefix/, '--prefix'],
   [/^events\.busName/, '--event-bus'],
@@ -39,6 +50,8 @@ const PATH_TO_FLAG: ReadonlyArray<[RegExp, string]> = [
 /** What a command needs from the flags: a login is required for poll, optional for check. */
 export interface FlagsConfigOptions {
   requireLogin: boolean;
+  /** Id of a flag-defined mailbox without --mailbox-id (see defaultMailboxId). */
+  defaultMailboxId?: string;
 }
 
 /**
@@ -94,7 +107,7 @@ export function rawConfigFromFlags(values: FlagValues, options: FlagsConfigOptio
     maxMessageSize: integerFlag(values, 'max-message-size', { min: 1, max: Number.MAX_SAFE_INTEGER, size: true }),
   };
   const mailbox: Record<string, unknown> = {
-    id: stringFlag(values, 'mailbox-id') ?? deriveMailboxId(user ?? 'anonymous', host),
+    id: stringFlag(values, 'mailbox-id') ?? options.defaultMailboxId ?? CONFIG_DEFAULTS.cliMailboxId,
     host,
     port: integerFlag(values, 'port', { min: 1, max: 65535 }),
     tls: dropUndefined(tls),
@@ -107,7 +120,7 @@ export function rawConfigFromFlags(values: FlagValues, options: FlagsConfigOptio
     mode: stringFlag(values, 'mode'),
     delete: stringFlag(values, 'delete'),
     limits: dropUndefined(limits),
-    ...(booleanFlag(values, 'accept-new-epoch') ? { acceptNewEpoch: true } : {}),
+    ...mailboxOverrides(values),
   };
   return {
     mailboxes: [dropUndefined(mailbox)],
@@ -116,23 +129,40 @@ export function rawConfigFromFlags(values: FlagValues, options: FlagsConfigOptio
   };
 }
 
-/** A mailbox id from user and host: lower-case, [a-z0-9-_.], at most 64 characters. */
-export function deriveMailboxId(user: string, host: string): string {
-  const id = `${user}-${host}`
-    .toLowerCase()
-    .replace(/@/g, '-at-')
-    .replace(/[^a-z0-9\-_.]+/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 64);
-  return id === '' ? 'mailbox' : id;
+/**
+ * The id of a flag-defined mailbox when --mailbox-id is not given: one per output folder. The
+ * mailbox already kept in `<outDir>/.state` when there is exactly one (a folder made by an
+ * earlier version keeps its id), else "default". It never depends on how --host is spelt: a
+ * poll of the same folder with another host, port or user meets the sync core's identity check
+ * instead of silently starting a second mailbox that downloads everything again.
+ */
+export function defaultMailboxId(outDir: string | undefined): string {
+  if (outDir === undefined) return CONFIG_DEFAULTS.cliMailboxId;
+  let names: string[];
+  try {
+    names = readdirSync(join(outDir, '.state', 'state')).filter((n) => n.endsWith('.json'));
+  } catch {
+    return CONFIG_DEFAULTS.cliMailboxId;
+  }
+  const only = names.length === 1 ? (names[0] as string).slice(0, -'.json'.length) : undefined;
+  return only !== undefined && only.length <= 64 && MAILBOX_ID.test(only) ? only : CONFIG_DEFAULTS.cliMailboxId;
+}
+
+function mailboxOverrides(values: FlagValues): MailboxOverrides {
+  const o: MailboxOverrides = {};
+  if (booleanFlag(values, 'accept-new-epoch')) o.acceptNewEpoch = true;
+  if (booleanFlag(values, 'accept-new-identity')) o.acceptNewIdentity = true;
+  const maxAttempts = integerFlag(values, 'max-attempts', { min: 1, max: 100 });
+  if (maxAttempts !== undefined) o.maxAttempts = maxAttempts;
+  return o;
 }
 
 function withOverrides(config: Config, values: FlagValues): Config {
   const bucket = stringFlag(values, 'bucket');
   const busName = stringFlag(values, 'event-bus');
   const prefix = stringFlag(values, 'prefix');
-  const acceptNewEpoch = booleanFlag(values, 'accept-new-epoch');
-  if (bucket === undefined && busName === undefined && prefix === undefined && !acceptNewEpoch) return config;
+  const overrides = mailboxOverrides(values);
+  if (bucket === undefined && busName === undefined && prefix === undefined && Object.keys(overrides).length === 0) return config;
   // Re-validate through the schema so an override is checked like the file was.
   const raw = {
     ...config,
@@ -142,7 +172,7 @@ function withOverrides(config: Config, values: FlagValues): Config {
       ...m,
       delete: m.delete.kind === 'after-days' ? `after-days:${m.delete.days}` : m.delete.kind,
       ...(prefix === undefined ? {} : { prefix }),
-      ...(acceptNewEpoch ? { acceptNewEpoch: true } : {}),
+      ...overrides,
     })),
   };
   return parseFlagsConfig(raw);

@@ -11,6 +11,7 @@ import { pollMailbox } from '../sync/poll.js';
 import { errorInfo, newSummary, statusFor } from '../sync/summary.js';
 import type { Logger } from '../sync/ports.js';
 import type { PollProgress, PollSummary } from '../sync/types.js';
+import { guideSource } from './guided-source.js';
 import type { CliRuntime } from './runtime.js';
 
 /** Options of {@link pollMailboxes}. */
@@ -25,14 +26,24 @@ export interface PollRunOptions {
   deadline?: Date;
   signal?: AbortSignal;
   logger: Logger;
+  /** --retry-failed: messages set aside get another chance this poll. */
+  retryFailed?: boolean;
   /** Called with the progress summed over every mailbox. */
   onProgress?: (progress: PollProgress) => void;
 }
 
-/** Polls every mailbox of the config; resolves with one summary per mailbox, in config order. */
-export async function pollMailboxes(config: Config, runtime: CliRuntime, options: PollRunOptions): Promise<PollSummary[]> {
+/** One mailbox's poll: its summary, and the error that ended it as thrown (for the advice). */
+export interface MailboxRun {
+  mailbox: MailboxConfig;
+  summary: PollSummary;
+  /** The last error of the mail source or of the set-up, with its cause chain; undefined when none. */
+  error?: unknown;
+}
+
+/** Polls every mailbox of the config; resolves with one run per mailbox, in config order. */
+export async function pollMailboxes(config: Config, runtime: CliRuntime, options: PollRunOptions): Promise<MailboxRun[]> {
   const mailboxes = config.mailboxes;
-  const results: PollSummary[] = new Array<PollSummary>(mailboxes.length);
+  const results: MailboxRun[] = new Array<MailboxRun>(mailboxes.length);
   const progress = new Map<string, PollProgress>();
   const owner = `cli:${hostname()}:${process.pid}`;
   let next = 0;
@@ -57,8 +68,9 @@ async function pollOne(
   options: PollRunOptions,
   owner: string,
   onProgress: (p: PollProgress) => void,
-): Promise<PollSummary> {
+): Promise<MailboxRun> {
   const startedAt = new Date();
+  let sourceError: unknown;
   try {
     const local: { dir: string; eventsFile?: string; eventsStream?: NodeJS.WritableStream } = { dir: options.outDir };
     if (options.eventsStream) local.eventsStream = options.eventsStream;
@@ -70,18 +82,23 @@ async function pollOne(
       local,
       logger: options.logger,
     });
-    // The core logs its summary at info; the CLI prints that summary itself, so keep it for --verbose.
-    deps.logger = demoteInfo(options.logger);
-    return await pollMailbox(toMailboxPolicy(mailbox), deps, {
+    deps.source = guideSource(deps.source, mailbox, (error) => {
+      sourceError = error;
+    });
+    // The core logs its summary (info, or warn when not ok); the CLI prints that summary itself,
+    // so the dump is kept for --verbose.
+    deps.logger = quietSummary(options.logger);
+    const summary = await pollMailbox(toMailboxPolicy(mailbox, { retryFailed: options.retryFailed === true }), deps, {
       owner,
       onProgress,
       ...(options.deadline ? { deadline: options.deadline } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    return { mailbox, summary, ...(summary.error && sourceError !== undefined ? { error: sourceError } : {}) };
   } catch (error) {
     // pollMailbox reports mailbox-level failures in its summary; this catches what happens
-    // before it runs (a missing secret, an unreadable CA file) so it is reported the same way.
-    return failedSummary(mailbox.id, startedAt, error);
+    // before it runs (an unreadable CA file, a store that cannot be built) so it is reported the same way.
+    return { mailbox, summary: failedSummary(mailbox.id, startedAt, error), error };
   }
 }
 
@@ -95,11 +112,11 @@ export function failedSummary(mailboxId: string, startedAt: Date, error: unknown
   };
 }
 
-function demoteInfo(logger: Logger): Logger {
+function quietSummary(logger: Logger): Logger {
   return {
     debug: (message, fields) => logger.debug(message, fields),
     info: (message, fields) => logger.debug(message, fields),
-    warn: (message, fields) => logger.warn(message, fields),
+    warn: (message, fields) => (message === 'mailbox polled' ? logger.debug(message, fields) : logger.warn(message, fields)),
     error: (message, fields) => logger.error(message, fields),
   };
 }

@@ -22,6 +22,7 @@ export interface CliRuntime {
 
 /** Builds the runtime the config needs: SDK clients only for a bucket, a bus or Secrets Manager. */
 export async function createCliRuntime(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<CliRuntime> {
+  quietNodeVersionNotice();
   const closers: Array<() => void> = [];
   const runtime: CliRuntime = {
     secrets: new LocalSecretProvider({ env }),
@@ -56,10 +57,21 @@ export async function createSecretProvider(
 ): Promise<{ provider: SecretProvider; close(): void }> {
   const local = new LocalSecretProvider({ env });
   if (!config.mailboxes.some((m) => 'secretsManager' in m.auth.secret)) return { provider: local, close: () => undefined };
+  quietNodeVersionNotice();
   const [{ SecretsManagerClient }, { SecretsManagerProvider }] = await Promise.all([
     import('@aws-sdk/client-secrets-manager'),
     import('../adapters/secrets/secrets-manager.js'),
   ]);
   const client = new SecretsManagerClient({});
   return { provider: new SecretsManagerProvider({ client, local }), close: () => client.destroy() };
+}
+
+/**
+ * The AWS SDK prints a multi-line NodeVersionSupportWarning on every run under Node < 22 (its
+ * releases after January 2027 will need Node 22). pop3-ingest supports Node 20 (package.json
+ * engines; README "Troubleshooting"), so that notice is noise a user would learn to ignore:
+ * it is switched off with the SDK's own variable, unless the user set that variable.
+ */
+export function quietNodeVersionNotice(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }

@@ -27,6 +27,10 @@ export const CONFIG_DEFAULTS = {
   microsoftTenant: 'organizations',
   /** Field of a JSON secret that holds the password when `field` is not given. */
   secretPasswordField: 'password',
+  /** Failed fetch attempts of one UID before it is set aside ("Message Failed"); 1..100. */
+  maxAttempts: 3,
+  /** Mailbox id of a CLI mailbox described by flags: one per --out folder (see lambda/cli/flags-config.ts). */
+  cliMailboxId: 'default',
 } as const;
 
 /** OAuth2 token endpoints and scopes per provider (RFC 6749 section 3.2). */

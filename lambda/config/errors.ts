@@ -10,7 +10,13 @@ export interface ConfigIssue {
 }
 
 /** Codes raised by the config layer. */
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' | 'CONFIG_MISSING' | 'MAILBOX_UNKNOWN';
+export type ConfigErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNREADABLE'
+  | 'CONFIG_MISSING'
+  | 'MAILBOX_UNKNOWN'
+  /** The TLS mode does not match what the port speaks (implicit TLS on a plaintext port, or the reverse). */
+  | 'CONFIG_TLS_MISMATCH';
 
 /** The configuration is invalid, unreadable or missing; `issues` names each bad field. */
 export class ConfigError extends IngestError {

@@ -21,7 +21,7 @@ export type { ConfigIssue, ConfigErrorCode } from './errors.js';
 
 const NO_CONTROL = /^[^\r\n\0]*$/;
 /** Mailbox ids become S3 keys, state names and event fields: keep them boring. */
-const MAILBOX_ID = /^[a-z0-9][a-z0-9_.-]*$/;
+export const MAILBOX_ID = /^[a-z0-9][a-z0-9_.-]*$/;
 /** SHA-256 of the SubjectPublicKeyInfo: base64 (RFC 7469 pin-sha256) or hex, colons allowed. */
 const PIN_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
 const PIN_HEX = /^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){31}$/;
@@ -201,6 +201,15 @@ const MailboxSchema = z
     schedule: z.string().regex(SCHEDULE, 'expected an EventBridge Scheduler expression like "rate(5 minutes)" or "cron(0/10 * * * ? *)"').default(CONFIG_DEFAULTS.schedule),
     /** Accept a UID epoch change once (see docs/delivery-guarantees.md). */
     acceptNewEpoch: z.boolean().optional(),
+    /** Accept a changed server identity (host, port, user) once and record it. */
+    acceptNewIdentity: z.boolean().optional(),
+    /** Failed fetch attempts of one UID before it is set aside. */
+    maxAttempts: z
+      .number({ error: 'expected a whole number of attempts 1-100' })
+      .int('expected a whole number of attempts 1-100')
+      .min(1, 'expected a whole number of attempts 1-100')
+      .max(100, 'expected a whole number of attempts 1-100')
+      .default(CONFIG_DEFAULTS.maxAttempts),
     pop3: Pop3TuningSchema.optional(),
   })
   .superRefine((m, ctx) => {
@@ -277,7 +286,7 @@ export function parseConfig(raw: unknown, source?: string): Config {
   // reportInput lets the formatter tell "missing" from "wrong type"; inputs never reach messages.
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const issues = result.error.issues.flatMap(toConfigIssues);
+  const issues = result.error.issues.flatMap((issue) => toConfigIssues(issue, ConfigSchema));
   const where = source === undefined ? '' : ` in ${source}`;
   const lines = issues.map((i) => `  - ${i.path || '(top level)'}: ${i.message}`);
   throw new ConfigError('CONFIG_INVALID', `Invalid configuration${where}:\n${lines.join('\n')}`, issues);
@@ -299,7 +308,11 @@ export function loadConfigFile(path: string): Config {
     raw = JSON.parse(rawText);
   } catch (error) {
     // The parser's message may quote file content; it is a config file, not a secret store.
-    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}: ${(error as Error).message}`, [{ path: '', message: 'invalid JSON' }], { cause: error });
+    const where = jsonErrorPosition(rawText, (error as Error).message);
+    const at = where === undefined ? '' : ` at line ${where.line}, column ${where.column}`;
+    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}${at}: ${(error as Error).message}`, [{ path: '', message: `invalid JSON${at}` }], {
+      cause: error,
+    });
   }
   return resolveRelativePaths(parseConfig(raw, path), dirname(resolve(path)));
 }
@@ -342,6 +355,21 @@ function isSecureUrl(url: string): boolean {
   const u = new URL(url);
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+}
+
+/**
+ * Line and column (1-based) of a JSON.parse error. V8 names the offset ("at position 42"; Node 22
+ * adds "(line 3 column 5)"); an unexpected end of input is at the end of the text.
+ */
+export function jsonErrorPosition(text: string, message: string): { line: number; column: number } | undefined {
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
+  const position = /at position (\d+)/.exec(message);
+  const offset = position ? Number(position[1]) : /end of (JSON )?input/i.test(message) ? text.length : undefined;
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
 }
 
 function escapeForMessage(value: string): string {

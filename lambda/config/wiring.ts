@@ -16,6 +16,7 @@ import type { SecretProvider } from '../adapters/secrets/types.js';
 import { observeMailSource, type SourceErrorObserver } from '../observability/observed-source.js';
 import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, StateStore } from '../sync/ports.js';
 import type { PollDependencies } from '../sync/types.js';
+import { explainConnectError } from './connect-errors.js';
 import { readCaFile, resolveCredentials, toConnectOptions } from './connect-options.js';
 import { ConfigError } from './errors.js';
 import type { Config, MailboxConfig } from './schema.js';
@@ -84,7 +85,11 @@ function buildMailSource(mailbox: MailboxConfig, runtime: WiringRuntime): MailSo
         // The engine logs masked commands and escaped server text only.
         options.logger = { debug: (message, fields) => logger.debug(message, { mailboxId: mailbox.id, ...fields }) };
       }
-      return createPop3MailSource(options).open(signal);
+      try {
+        return await createPop3MailSource(options).open(signal);
+      } catch (error) {
+        throw explainConnectError(error, { host: mailbox.host, port: mailbox.port, tls: mailbox.tls.mode });
+      }
     },
   };
 }

@@ -34,6 +34,8 @@ export interface TlsInfo {
   cipher: string;
   subject: string;
   issuer: string;
+  /** The names the certificate holds ("DNS:a, IP Address:127.0.0.1"), when it has the extension. */
+  subjectAltName?: string;
   validFrom: string;
   validTo: string;
   fingerprint256: string;
@@ -136,6 +138,7 @@ function describeTls(socket: tls.TLSSocket): TlsInfo {
     cipher: cipher.standardName ?? cipher.name,
     subject: x509.subject.replace(/\n/g, ', '),
     issuer: x509.issuer.replace(/\n/g, ', '),
+    ...(x509.subjectAltName === undefined ? {} : { subjectAltName: x509.subjectAltName }),
     validFrom: x509.validFrom,
     validTo: x509.validTo,
     fingerprint256: x509.fingerprint256,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DEFAULTS } from '../../lambda/config/defaults.js';
 import { parseConfig, type ConfigInput } from '../../lambda/config/schema.js';
-import { toMailboxPolicy } from '../../lambda/config/mapping.js';
+import { mailboxIdentity, toMailboxPolicy } from '../../lambda/config/mapping.js';
 
 const minimal: ConfigInput = {
   mailboxes: [{ id: 'inbox', host: 'pop.example.com', auth: { user: 'me', secret: { env: 'POP3_PASSWORD' } } }],
@@ -99,6 +99,9 @@ describe('a minimal configuration gets secure, lossless defaults', () => {
       limits: { maxMessages: 3, maxMessageSize: CONFIG_DEFAULTS.maxMessageSize },
       keyPrefix: 'mail/',
       acceptNewEpoch: true,
+      identity: mailboxIdentity('h', 995, 'u'),
+      maxAttempts: 3,
     });
+    expect(mailboxIdentity('h', 995, 'u')).toMatch(/^[0-9a-f]{16}$/);
   });
 });

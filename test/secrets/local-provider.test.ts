@@ -52,7 +52,10 @@ describe('LocalSecretProvider', () => {
 
   it('reports a missing variable or file as an auth problem that names where, not what', async () => {
     const provider = new LocalSecretProvider({ env: {} });
-    await expect(provider.get({ env: 'NOPE' })).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND', category: 'auth', message: 'environment variable NOPE is not set' });
+    await expect(provider.get({ env: 'NOPE' })).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND', category: 'auth', message: 'the environment variable named by --password-env (auth.secret.env) is not set' });
+    await expect(new LocalSecretProvider({ env: { EMPTY: '' } }).get({ env: 'EMPTY' })).rejects.toMatchObject({
+      message: 'the environment variable named by --password-env (auth.secret.env) is empty',
+    });
     await expect(provider.get({ file: join(dir, 'absent') })).rejects.toBeInstanceOf(SecretError);
   });
 

@@ -29,7 +29,8 @@ export class LocalSecretProvider implements SecretProvider {
     const where = describeSecretRef(ref);
     if ('env' in ref) {
       const text = this.env[ref.env];
-      if (text === undefined || text === '') throw new SecretError('SECRET_NOT_FOUND', `${where} is not set`);
+      if (text === undefined) throw new SecretError('SECRET_NOT_FOUND', `${where} is not set`);
+      if (text.trim() === '') throw new SecretError('SECRET_INCOMPLETE', `${where} is empty`);
       return decodeSecretText(text, where);
     }
     if ('file' in ref) return decodeSecretText(await readSecretFile(ref.file, where), where);

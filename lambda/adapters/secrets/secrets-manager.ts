@@ -111,26 +111,47 @@ export class SecretsManagerProvider implements SecretProvider {
   }
 }
 
-/** Maps a Secrets Manager SDK error to a SecretError; keeps only the SDK's name, never payloads. */
+/**
+ * Maps a Secrets Manager SDK error to a SecretError that names the real cause and the fix, for
+ * a CLI user on a workstation as much as for the Lambda role. Keeps the SDK's name and AWS's own
+ * explanation (ARNs, never payloads).
+ */
 function translate(error: unknown, where: string, fallback: 'SECRET_UNAVAILABLE' | 'SECRET_WRITE_FAILED'): SecretError {
-  const name = (error as { name?: unknown } | null)?.name;
-  const label = typeof name === 'string' ? name : 'Error';
+  const e = error as { name?: unknown; message?: unknown } | null;
+  const label = typeof e?.name === 'string' ? e.name : 'Error';
+  const text = typeof e?.message === 'string' ? e.message.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 300) : '';
+  const aws = text === '' ? label : `${label}: ${text}`;
+  const who = 'locally: the IAM user or role of your AWS_PROFILE / credentials; in Lambda: the function role';
+  if (/region is missing/i.test(text)) {
+    return new SecretError('SECRET_UNAVAILABLE', `${where}: no AWS region is configured (${label}: Region is missing); set AWS_REGION to the secret's region, or use an AWS_PROFILE that has a region`, {
+      category: 'permanent',
+      cause: error,
+    });
+  }
   switch (label) {
     case 'ResourceNotFoundException':
-      return new SecretError('SECRET_NOT_FOUND', `${where} does not exist (${label})`);
+      return new SecretError('SECRET_NOT_FOUND', `${where} does not exist (${label}); check the name or ARN and the region (AWS_REGION)`);
+    case 'CredentialsProviderError':
+      return new SecretError(
+        'SECRET_ACCESS_DENIED',
+        `${where}: no AWS credentials found (${label}); on a workstation run "aws configure" or "aws sso login" and set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      );
+    case 'ExpiredTokenException':
+    case 'ExpiredToken':
+      return new SecretError('SECRET_ACCESS_DENIED', `${where}: the AWS credentials have expired (${label}); refresh them (e.g. "aws sso login") and run again`);
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+      return new SecretError('SECRET_ACCESS_DENIED', `${where}: AWS does not accept these credentials (${label}); check AWS_PROFILE or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY`);
     case 'AccessDeniedException':
     case 'AccessDenied':
-    case 'UnrecognizedClientException':
-    case 'CredentialsProviderError':
-    case 'ExpiredTokenException':
-      return new SecretError('SECRET_ACCESS_DENIED', `${where}: access denied (${label}); check the function's IAM policy`);
+      return new SecretError('SECRET_ACCESS_DENIED', `${where}: access denied (${aws}); allow secretsmanager:GetSecretValue on this secret to the caller (${who})`);
     case 'DecryptionFailure':
-      return new SecretError('SECRET_INVALID', `${where} cannot be decrypted (${label}); check the KMS key policy`);
+      return new SecretError('SECRET_INVALID', `${where} cannot be decrypted (${aws}); the caller needs kms:Decrypt on the secret's KMS key (${who})`);
     case 'InvalidRequestException':
     case 'InvalidParameterException':
-      return new SecretError('SECRET_INVALID', `${where}: request refused (${label}); the secret may be scheduled for deletion`);
+      return new SecretError('SECRET_INVALID', `${where}: request refused (${aws}); the secret may be scheduled for deletion`);
   }
   // Network, 5xx and throttling keep their category; an unknown error stays permanent, so a bug
   // never turns into a retry storm.
-  return new SecretError(fallback, `${where}: ${label}`, { category: classifyError(error).category, cause: error });
+  return new SecretError(fallback, `${where}: ${aws}`, { category: classifyError(error).category, cause: error });
 }

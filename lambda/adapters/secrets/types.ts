@@ -43,9 +43,14 @@ export function secretRefKey(ref: SecretRef): string {
   return `sm:${ref.secretsManager}#${ref.field ?? ''}`;
 }
 
-/** A description of a reference safe for messages: names where, never what. */
+/**
+ * A description of a reference safe for messages: names where, never what. A variable name or
+ * a file path is NOT repeated: a password typed where the name goes (`--password-env hunter2`)
+ * would otherwise be printed, logged and published in the "Mailbox Polled" event. The flag and
+ * the config field are named instead; the user knows what they typed there.
+ */
 export function describeSecretRef(ref: SecretRef): string {
-  if ('env' in ref) return `environment variable ${ref.env}`;
-  if ('file' in ref) return `secret file ${ref.file}`;
+  if ('env' in ref) return 'the environment variable named by --password-env (auth.secret.env)';
+  if ('file' in ref) return 'the file named by --password-file (auth.secret.file)';
   return `Secrets Manager secret ${ref.secretsManager}${ref.field === undefined ? '' : ` (field ${ref.field})`}`;
 }

@@ -2,6 +2,7 @@
  * `check`'s verdicts: pure rules over a CheckReport. Each says what is wrong, why it matters to
  * pop3-ingest, and the fix. Ordered: errors first.
  */
+import { fixFor } from '../advice.js';
 import type { CapabilityReport, CheckReport, Finding, ProbeOutcome } from './report.js';
 
 /** A certificate closer than this to expiry is worth a warning. */
@@ -189,29 +190,14 @@ function loginFindings(report: Omit<CheckReport, 'findings'>, add: (f: Finding) 
   }
   if (login.ok || !login.error) return;
   const fixes: Record<string, string> = {
-    auth: 'check the user name and password (for Microsoft 365 / Gmail: OAuth2 or an app password is required)',
-    throttled: 'the mailbox is in use by another client or LOGIN-DELAY applies: try again later',
     permanent: 'see the message; --mechanisms restricts or widens the methods tried',
     transient: 'try again; check the network path to the server',
   };
-  const fix = fixes[login.error.category];
+  const fix = fixFor(login.error, report.target) ?? fixes[login.error.category];
   add({ level: 'error', id: 'login-failed', message: `login failed: ${login.error.message}`, ...(fix ? { fix } : {}) });
 }
 
 function connectFix(report: Omit<CheckReport, 'findings'>): string {
-  const code = report.error?.code ?? '';
-  if (code === 'POP3_CERT_UNTRUSTED') return 'the certificate is not trusted: give the CA with --ca FILE (never disable verification)';
-  if (code === 'POP3_CERT_PIN_MISMATCH') return 'the server key does not match --pin: the key changed, or someone is in the middle';
-  if (code === 'POP3_STLS_UNAVAILABLE') return 'the server does not offer STLS: use --tls implicit --port 995';
-  if (code === 'POP3_TLS_FAILED') {
-    return report.target.tls === 'implicit'
-      ? 'TLS handshake failed: if the port speaks plaintext POP3, use --tls starttls (port 110)'
-      : 'TLS handshake failed: check --min-tls and that the server supports TLS 1.2 or newer';
-  }
-  if (code === 'POP3_TIMEOUT') {
-    return report.target.tls === 'implicit'
-      ? 'no answer in time: check host, port and firewalls (implicit TLS is usually 995)'
-      : 'no greeting in time: if this port expects TLS at once (995), use --tls implicit; else check host, port and firewalls';
-  }
-  return 'check host and port (implicit TLS is usually 995, plaintext/STLS 110) and that the server is reachable';
+  const fix = report.error ? fixFor(report.error, report.target) : undefined;
+  return fix ?? 'check host and port (implicit TLS is usually 995, plaintext/STLS 110) and that the server is reachable';
 }

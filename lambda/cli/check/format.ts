@@ -14,11 +14,12 @@ export function formatCheckReport(r: CheckReport): string {
   else out.push('  not connected');
 
   if (r.tls) {
-    out.push('', 'TLS');
+    out.push('', r.tls.verified === false ? 'TLS (NOT trusted: shown so you can judge it; nothing was sent)' : 'TLS');
     out.push(row('protocol', `${r.tls.protocol}, cipher ${r.tls.cipher}`));
     const c = r.tls.certificate;
     if (c) {
       out.push(row('subject', c.subject));
+      if (c.subjectAltName) out.push(row('names', c.subjectAltName));
       out.push(row('issuer', c.issuer));
       out.push(row('valid', `${c.validFrom} to ${c.validTo} (${c.daysLeft} days left)`));
       out.push(row('sha256', c.fingerprint256));

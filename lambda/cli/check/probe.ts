@@ -4,13 +4,15 @@
  * the NOOP round trip. Never RETR, never DELE: checking a mailbox cannot change it.
  */
 import type { MailboxConfig } from '../../config/schema.js';
-import { readCaFile, resolveCredentials, toConnectOptions } from '../../config/connect-options.js';
+import { readCaFile, resolveCredentials, toConnectOptions, toTlsOptions } from '../../config/connect-options.js';
 import { OAuthTokenProvider } from '../../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../../adapters/secrets/types.js';
 import { connectPop3, type Pop3Capabilities, type Pop3Session, type TlsInfo } from '../../pop3/index.js';
 import { classifyError } from '../../shared/errors.js';
 import type { Logger } from '../../sync/ports.js';
 import { escapeText } from '../output.js';
+import { explainConnectError } from '../../config/connect-errors.js';
+import { describeCertificate, inspectCertificate, withImplicitTlsCheck } from '../tls-probe.js';
 import { diagnose } from './diagnose.js';
 import { probePreAuth } from './pre-auth.js';
 import type { CapabilityReport, CertificateReport, CheckReport, Finding } from './report.js';
@@ -48,18 +50,10 @@ export async function checkMailbox(mailbox: MailboxConfig, options: CheckOptions
   };
   const extra: Finding[] = [];
   const ca = await readCaFile(mailbox);
+  const target = { host: mailbox.host, port: mailbox.port, tls: mailbox.tls.mode, ...(mailbox.tls.servername ? { servername: mailbox.tls.servername } : {}) };
   try {
-    const pre = await probePreAuth(
-      {
-        host: mailbox.host,
-        port: mailbox.port,
-        tls: mailbox.tls.mode,
-        minVersion: mailbox.tls.minVersion,
-        ...(ca ?? mailbox.tls.ca ? { ca: ca ?? mailbox.tls.ca } : {}),
-        ...(mailbox.tls.servername === undefined ? {} : { servername: mailbox.tls.servername }),
-        ...(mailbox.tls.pinSha256 === undefined ? {} : { pinnedPublicKey: mailbox.tls.pinSha256 }),
-      },
-      signal,
+    const pre = await withImplicitTlsCheck(target, signal, (s) =>
+      probePreAuth({ ...target, ...toTlsOptions(mailbox, ca === undefined ? {} : { ca }) }, s),
     );
     report.connected = true;
     report.connectMs = round(pre.connectMs);
@@ -68,7 +62,18 @@ export async function checkMailbox(mailbox: MailboxConfig, options: CheckOptions
     report.capabilities = capabilityReport(pre.capabilities);
     report.authMethods = [...pre.capabilities.sasl, ...(pre.capabilities.user ? ['USER'] : []), ...(pre.apop ? ['APOP'] : [])];
   } catch (error) {
-    report.error = errorReport(error);
+    report.error = errorReport(explainConnectError(error, target));
+    if (report.error.code === 'POP3_CERT_UNTRUSTED' || report.error.code === 'POP3_CERT_PIN_MISMATCH') {
+      // Show what the server presents even though it is not trusted: its names, and the pin
+      // that --pin takes, so a self-signed server can be pinned without openssl.
+      const seen = await inspectCertificate(mailbox);
+      if (seen) {
+        report.tls = { ...tlsReport(seen, now()), verified: false };
+        if (!report.error.message.includes('the certificate holds')) {
+          report.error.message = escapeText(`${report.error.message}: ${describeCertificate(seen, mailbox.tls.servername ?? mailbox.host)}`, 1500);
+        }
+      }
+    }
     return { ...report, findings: diagnose(report) };
   }
 
@@ -87,8 +92,9 @@ export async function checkMailbox(mailbox: MailboxConfig, options: CheckOptions
       await session.quit();
     } catch (error) {
       session?.abort(error);
-      if (report.login.ok) report.error = errorReport(error);
-      else report.login = { attempted: true, ok: false, error: errorReport(error) };
+      const explained = explainConnectError(error, target);
+      if (report.login.ok) report.error = errorReport(explained);
+      else report.login = { attempted: true, ok: false, error: errorReport(explained) };
     }
   }
   return { ...report, findings: [...diagnose(report), ...extra] };
@@ -176,6 +182,7 @@ function tlsReport(info: TlsInfo, now: Date): { protocol: string; cipher: string
     certificate: {
       subject: escapeText(info.subject, 500),
       issuer: escapeText(info.issuer, 500),
+      ...(info.subjectAltName === undefined ? {} : { subjectAltName: escapeText(info.subjectAltName, 500) }),
       validFrom: info.validFrom,
       validTo: info.validTo,
       daysLeft: Math.floor((validTo.getTime() - now.getTime()) / 86_400_000),
@@ -187,13 +194,12 @@ function tlsReport(info: TlsInfo, now: Date): { protocol: string; cipher: string
 
 function errorReport(error: unknown): { code: string; category: string; message: string } {
   const { code, category } = classifyError(error);
-  const serverText = (error as { serverText?: unknown } | null)?.serverText;
+  const e = error as { serverText?: unknown; command?: unknown } | null;
   const message = error instanceof Error ? error.message : String(error);
-  return {
-    code,
-    category,
-    message: escapeText(typeof serverText === 'string' && serverText !== '' ? `${message} (server said: ${serverText})` : message, 1000),
-  };
+  // The server's own words, and the (masked) command that drew them: "AUTH PLAIN", "PASS".
+  const said = typeof e?.serverText === 'string' && e.serverText !== '' ? ` (server said: "${e.serverText}"` : '';
+  const to = said && typeof e?.command === 'string' ? ` to ${e.command.replace(/ \*\*\*\*$/, '')})` : said ? ')' : '';
+  return { code, category, message: escapeText(`${message}${said}${to}`, 1000) };
 }
 
 function round(ms: number): number {

@@ -24,6 +24,8 @@ export interface TlsReport {
   protocol: string;
   cipher: string;
   certificate?: CertificateReport;
+  /** false: read without verification after the verified connection was refused (shown, never trusted). */
+  verified?: boolean;
 }
 
 /** The capabilities as we read them (CAPA). */

@@ -62,7 +62,9 @@ export async function runDemo(argv: readonly string[]): Promise<ExitCodeValue> {
     const runtime = await createCliRuntime(config, { ...process.env, [PASSWORD_ENV]: password });
     let summary: PollSummary;
     try {
-      [summary] = (await pollMailboxes(config, runtime, { outDir, eventsFile, concurrency: 1, logger })) as [PollSummary];
+      const [run] = await pollMailboxes(config, runtime, { outDir, eventsFile, concurrency: 1, logger });
+      if (run === undefined) throw new Error('the demo polled no mailbox');
+      summary = run.summary;
     } finally {
       runtime.close();
     }
@@ -130,15 +132,26 @@ function formatDemo(summary: PollSummary, events: readonly DemoEvent[], outDir: 
   lines.push('', `events appended to ${shown}:`);
   for (const e of events) lines.push(`  ${escapeText(e['detail-type'] ?? '?').padEnd(16)} id ${escapeText(e.id ?? '')}`);
   if (events.length === 0) lines.push('  (none)');
+  const again = rerunCommand();
   if (summary.status === 'ok') {
     lines.push(
       '',
       summary.newMessages > 0
-        ? 'Run "pop3-ingest demo" again: the demo mailbox is unchanged, so nothing will be new.'
+        ? 'The demo mailbox is unchanged, so the next run will find nothing new.'
         : 'Nothing new: every demo message is already recorded in the seen-state. Delete the folder to start over.',
     );
   }
+  lines.push(`Run it again with: ${again}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * How this user starts the demo: "npm start" from a clone of the repository (npm sets
+ * npm_lifecycle_event), the installed command otherwise, with the clone's way shown too.
+ */
+function rerunCommand(): string {
+  if (process.env.npm_lifecycle_event === 'start') return 'npm start';
+  return '"pop3-ingest demo" (installed), or "npm start" in a clone of the repository';
 }
 
 async function fileSize(path: string): Promise<number> {

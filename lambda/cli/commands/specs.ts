@@ -40,14 +40,21 @@ export const POLL_SPEC: CommandSpec = {
 New messages are found by UIDL, fetched pipelined, stored raw and announced by one event each;
 a message is deleted from the server only once it is stored AND its event is out, and only if
 --delete says so. Local by default: messages under --out, events appended to <out>/events.jsonl,
-seen-state in <out>/.state, the lease in <out>/.lease. With --bucket / --event-bus (or the config)
+seen-state in <out>/.state, the lease in <out>/.lease. A flag-defined mailbox keeps one id per
+--out folder; its seen-state remembers host, port and user, and a poll that points it elsewhere
+(even "localhost" after "127.0.0.1") is refused until --accept-new-identity. With --bucket / --event-bus (or the config)
 messages go to S3 and events to EventBridge, using the AWS SDK's standard credential, region
 and endpoint environment variables.`,
   flags: [
     { name: 'config', type: 'string', short: 'c', value: 'FILE', help: 'JSON config file with one or many mailboxes (see README)' },
     { name: 'mailbox', type: 'string', value: 'ID', help: 'with --config: poll only this mailbox' },
     ...CONNECTION_FLAGS,
-    { name: 'mailbox-id', type: 'string', value: 'ID', help: 'id for a flag-defined mailbox (default: derived from user and host)' },
+    {
+      name: 'mailbox-id',
+      type: 'string',
+      value: 'ID',
+      help: 'id for a flag-defined mailbox (default: the one mailbox already in --out, else "default"; so a new --host spelling is caught by the identity check, not polled as a new mailbox)',
+    },
     { name: 'mode', type: 'string', value: 'MODE', help: 'full (RETR, default) | headers (TOP n 0: store only the header block)' },
     { name: 'delete', type: 'string', value: 'POLICY', help: 'never (default) | after-store | after-days:N' },
     { name: 'max-messages', type: 'string', value: 'N', help: 'fetch at most N new messages this poll (the rest is backlog)' },
@@ -55,12 +62,20 @@ and endpoint environment variables.`,
     { name: 'max-message-size', type: 'string', value: 'SIZE', help: 'larger messages get headers only and a "skipped" event' },
     { name: 'time-limit', type: 'string', value: 'SECONDS', help: 'start no new message after this many seconds' },
     { name: 'accept-new-epoch', type: 'boolean', help: 'accept a mailbox whose UIDs all changed (circuit breaker), once' },
+    {
+      name: 'accept-new-identity',
+      type: 'boolean',
+      help: 'accept, once, that the mailbox id now points at another host, port or user (e.g. localhost after 127.0.0.1)',
+    },
+    { name: 'max-attempts', type: 'string', value: 'N', help: 'failed fetches of one message before it is set aside (1-100, default 3)' },
+    { name: 'retry-failed', type: 'boolean', help: 'try the messages that were set aside again (their attempt counts restart)' },
     { name: 'out', type: 'string', short: 'o', value: 'DIR', help: 'local output folder (default ./pop3-ingest-out)' },
     { name: 'events', type: 'string', value: 'FILE|-', help: 'events file (default <out>/events.jsonl); "-" for stdout (not with --json)' },
     { name: 'bucket', type: 'string', value: 'BUCKET', help: 'store messages, state and lease in this S3 bucket' },
     { name: 'prefix', type: 'string', value: 'PREFIX', help: 'key prefix in the store (default mail/)' },
     { name: 'event-bus', type: 'string', value: 'NAME', help: 'publish events to this EventBridge bus' },
     { name: 'concurrency', type: 'string', value: 'N', help: 'with --config: mailboxes polled at once (default 4)' },
+    { name: 'progress', type: 'boolean', help: 'print a progress line every few seconds even when stderr is not a terminal (logs)' },
     ...OUTPUT_FLAGS,
   ],
   examples: [

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, integerFlag } from '../../../lambda/cli/args.js';
 import { POLL_SPEC, CHECK_SPEC } from '../../../lambda/cli/commands/specs.js';
 import { CliError } from '../../../lambda/cli/errors.js';
-import { configFromFlags, deriveMailboxId } from '../../../lambda/cli/flags-config.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromFlags, defaultMailboxId } from '../../../lambda/cli/flags-config.js';
+import { toMailboxPolicy } from '../../../lambda/config/mapping.js';
 
 const poll = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, POLL_SPEC), { requireLogin: true });
 const check = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, CHECK_SPEC), { requireLogin: false });
@@ -29,7 +33,7 @@ describe('poll flags -> config', () => {
     expect(m).toMatchObject({ host: 'pop.example.com', port: 995, mode: 'full', delete: { kind: 'never' } });
     expect(m?.tls).toMatchObject({ mode: 'implicit', minVersion: 'TLSv1.2', allowInsecureAuth: false });
     expect(m?.auth.secret).toEqual({ env: 'MAIL_PW' });
-    expect(m?.id).toBe('me-at-example.com-pop.example.com');
+    expect(m?.id).toBe('default');
     expect(config.storage.bucket).toBeUndefined();
   });
 
@@ -90,11 +94,35 @@ describe('check flags -> config', () => {
 });
 
 describe('helpers', () => {
-  it('derives a valid mailbox id from anything a user types', () => {
-    expect(deriveMailboxId('Me@Example.COM', 'POP.example.com')).toBe('me-at-example.com-pop.example.com');
-    expect(deriveMailboxId('../../etc', 'h')).toBe('etc-h');
-    expect(deriveMailboxId('x'.repeat(100), 'h')).toHaveLength(64);
-    expect(deriveMailboxId('!!!', '')).toBe('mailbox');
+  it('keeps one mailbox id per output folder, whatever the host is called (no silent second mailbox)', () => {
+    // Prepare
+    const out = mkdtempSync(join(tmpdir(), 'cli-default-id-'));
+    try {
+      // Act + Assess: an empty folder gets "default"; a folder with one mailbox keeps it
+      expect(defaultMailboxId(out)).toBe('default');
+      const a = poll('--host', '127.0.0.1', '--user', 'me', '--password-env', 'P');
+      const b = poll('--host', 'localhost', '--user', 'me', '--password-env', 'P');
+      expect(a.mailboxes[0]?.id).toBe(b.mailboxes[0]?.id);
+      mkdirSync(join(out, '.state', 'state'), { recursive: true });
+      writeFileSync(join(out, '.state', 'state', 'me-127.0.0.1.json'), '{}');
+      expect(defaultMailboxId(out)).toBe('me-127.0.0.1');
+      writeFileSync(join(out, '.state', 'state', 'other.json'), '{}');
+      expect(defaultMailboxId(out)).toBe('default');
+      // ...while the identity tells the two spellings apart, so the sync core can refuse the change
+      expect(toMailboxPolicy(a.mailboxes[0]!).identity).not.toBe(toMailboxPolicy(b.mailboxes[0]!).identity);
+      expect(toMailboxPolicy(poll('--host', 'LOCALHOST.', '--user', 'me', '--password-env', 'P').mailboxes[0]!).identity).toBe(
+        toMailboxPolicy(b.mailboxes[0]!).identity,
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('maps --accept-new-identity, --max-attempts and --retry-failed onto the policy', () => {
+    const m = poll(...base, '--accept-new-identity', '--max-attempts', '7').mailboxes[0]!;
+    expect(toMailboxPolicy(m, { retryFailed: true })).toMatchObject({ acceptNewIdentity: true, maxAttempts: 7, retryFailed: true });
+    expect(toMailboxPolicy(poll(...base).mailboxes[0]!).maxAttempts).toBe(3);
+    expect(usage(() => poll(...base, '--max-attempts', '101'))).toContain('--max-attempts');
   });
 
   it('parses sizes with k/m/g suffixes, and only where sizes are meant', () => {
