@@ -5,7 +5,6 @@
  * alarm stays in ALARM after the cause is gone (a dead letter nobody purged).
  */
 import { describe, expect, it } from 'vitest';
-import { Match } from 'aws-cdk-lib/assertions';
 import { METRICS } from '../../lambda/handler/contract.js';
 import { allResourcesOf, resourcesOf, sampleConfig, synthDefault, synthPoller, synthVariant, VARIANT_TOPIC_ARN } from './synth.js';
 
