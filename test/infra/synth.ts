@@ -64,7 +64,9 @@ export interface SynthOptions {
 
 /** Builds a stack holding one Pop3Poller with inline code (no bundling) and returns its template. */
 export function synthPoller(props: PropsOrBuilder = {}, options: SynthOptions = {}): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...options.context } });
+  // CDK's built-in template validation starts a WebAssembly engine (5-7 s of CPU) in every test
+  // process; these tests assert our properties, and fleet-limits.test.ts keeps it on.
+  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [], ...options.context } });
   const stack = new Stack(app, 'Test');
   const poller = new Pop3Poller(stack, 'Poller', {
     config: sampleConfig(),
