@@ -8,6 +8,9 @@
  *   memorySize      function memory in MB (default 512)
  *   fixedEgressIp   "true": run in a VPC behind a NAT gateway with a fixed Elastic IP
  *   nag             "false" to skip the cdk-nag AwsSolutions checks (on by default)
+ *   scheduleShards  nested stacks the schedules are spread over (default 4, ~490 mailboxes each)
+ *   mailboxAlarms   comma-separated mailbox ids that also get their own alarms
+ *   sourceMaps      "true": ship the source map and run with --enable-source-maps
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -40,6 +43,8 @@ if (memorySize !== undefined && !(Number.isInteger(Number(memorySize)) && Number
   process.exit(1);
 }
 const alarmTopicArn = context('alarmTopicArn');
+const scheduleShards = context('scheduleShards');
+const mailboxAlarms = context('mailboxAlarms')?.split(',').map((id) => id.trim()).filter((id) => id !== '');
 new Pop3IngestStack(app, context('stackName') ?? 'Pop3Ingest', {
   description: 'pop3-ingest: POP3 mailboxes to S3 and EventBridge',
   deployConfig,
@@ -47,6 +52,9 @@ new Pop3IngestStack(app, context('stackName') ?? 'Pop3Ingest', {
   poller: {
     ...(memorySize ? { memorySize: Number(memorySize) } : {}),
     fixedEgressIp: context('fixedEgressIp') === 'true',
+    sourceMaps: context('sourceMaps') === 'true',
+    ...(scheduleShards ? { scheduleShards: Number(scheduleShards) } : {}),
+    ...(mailboxAlarms ? { mailboxAlarms } : {}),
   },
 });
 

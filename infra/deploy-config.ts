@@ -7,8 +7,8 @@
  * file, a CA file on the deployer's disk): those are rejected here, naming the field and the fix.
  */
 import { readFileSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
 import { ConfigError, parseConfig, type Config, type ConfigIssue, type MailboxConfig } from '../lambda/config/schema.js';
+import { schedulePeriods, trySchedulePeriods, type SchedulePeriods } from './schedule-period.js';
 
 /** A configuration validated for deployment: the file as written (`raw`) and its parsed form. */
 export interface DeployConfig {
@@ -72,55 +72,38 @@ export function secretReferences(config: Config): SecretReference[] {
 }
 
 /**
- * The S3 keys the runtime touches, so grants can name them: each mailbox's messages live under
- * `${prefix}${id}/` (lambda/sync/keys.ts), its seen-state and lease are single documents
- * `${statePrefix}state/${id}.json` and `${statePrefix}lease/${id}.json` (lambda/adapters/s3).
+ * Where the runtime writes in the bucket, as prefixes (grants do not grow with the fleet): each
+ * mailbox's messages live under `${prefix}${id}/` (lambda/sync/keys.ts), its seen-state and
+ * lease are `${statePrefix}state/${id}.json` and `${statePrefix}lease/${id}.json`
+ * (lambda/adapters/s3).
  */
 export interface ObjectLayout {
-  /** One key prefix per mailbox, ending in '/'. */
+  /** The distinct message prefixes (usually one, `mail/`). */
   readonly messagePrefixes: string[];
-  readonly stateKeys: string[];
-  readonly leaseKeys: string[];
+  /** `${statePrefix}state/` */
+  readonly statePrefix: string;
+  /** `${statePrefix}lease/` */
+  readonly leasePrefix: string;
 }
 
-/** Where the runtime reads and writes in the bucket, per mailbox. */
+/** Where the runtime reads and writes in the bucket. */
 export function objectLayout(config: Config): ObjectLayout {
   const base = config.storage.statePrefix;
   return {
-    messagePrefixes: config.mailboxes.map((m) => `${m.prefix}${m.id}/`),
-    stateKeys: config.mailboxes.map((m) => `${base}state/${m.id}.json`),
-    leaseKeys: config.mailboxes.map((m) => `${base}lease/${m.id}.json`),
+    messagePrefixes: [...new Set(config.mailboxes.map((m) => m.prefix))].sort(),
+    statePrefix: `${base}state/`,
+    leasePrefix: `${base}lease/`,
   };
 }
 
-/**
- * The interval between two polls of a schedule expression, when it has a fixed one:
- * `rate(N unit)`, or a cron whose minute field is `0/N` or `* /N` and whose hours are `*`.
- * Returns undefined for other cron and `at()` expressions.
- */
-export function schedulePeriod(expression: string): Duration | undefined {
-  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression);
-  if (rate) {
-    const n = Number(rate[1]);
-    const unit = rate[2] ?? '';
-    if (unit.startsWith('minute')) return Duration.minutes(n);
-    if (unit.startsWith('hour')) return Duration.hours(n);
-    return Duration.days(n);
-  }
-  const cron = /^cron\(\s*(\S+)\s+(\S+)\s+/.exec(expression);
-  if (cron && cron[2] === '*') {
-    const minutes = /^(?:0|\*)\/(\d+)$/.exec(cron[1] ?? '');
-    if (minutes && 60 % Number(minutes[1]) === 0) return Duration.minutes(Number(minutes[1]));
-    if (cron[1] === '*') return Duration.minutes(1);
-  }
-  return undefined;
+/** Each mailbox's schedule periods (shortest and longest gap between polls). */
+export function mailboxPeriods(config: Config): Map<string, SchedulePeriods> {
+  return new Map(config.mailboxes.map((m) => [m.id, schedulePeriods(m.schedule)]));
 }
 
-/** The shortest fixed period among the mailboxes' schedules, if any has one. */
-export function shortestPeriod(config: Config): Duration | undefined {
-  const periods = config.mailboxes.map((m) => schedulePeriod(m.schedule)).filter((p): p is Duration => p !== undefined);
-  if (periods.length === 0) return undefined;
-  return periods.reduce((a, b) => (a.toSeconds() <= b.toSeconds() ? a : b));
+/** The shortest gap between two polls of any one mailbox, in seconds. */
+export function shortestPeriodSeconds(config: Config): number {
+  return Math.min(...[...mailboxPeriods(config).values()].map((p) => p.minSeconds));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,8 +127,7 @@ function lambdaIssues(m: MailboxConfig, index: number): ConfigIssue[] {
   if (m.tls.caFile !== undefined) {
     issues.push({ path: `${at}.tls.caFile`, message: 'the Lambda bundle does not carry local files: inline the PEM bundle with tls.ca instead' });
   }
-  if (schedulePeriod(m.schedule) === undefined && m.schedule.startsWith('rate(')) {
-    issues.push({ path: `${at}.schedule`, message: 'unrecognised rate() expression' });
-  }
+  const periods = trySchedulePeriods(m.schedule);
+  if ('error' in periods) issues.push({ path: `${at}.schedule`, message: periods.error });
   return issues;
 }

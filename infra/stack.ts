@@ -4,7 +4,7 @@
  * Environment-agnostic on purpose (no account, no region, no lookups): `cdk synth` works
  * offline on a fresh clone, and the same template deploys to any account and region.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './deploy-config.js';
@@ -34,5 +34,21 @@ export class Pop3IngestStack extends Stack {
       configSource: props.deployConfig.source,
       ...(alarmTopic ? { alarmTopic } : {}),
     });
+    // Outputs at the stack's top level, so their names are exactly these (docs/deploy.md).
+    const poller = this.poller;
+    output(this, 'BucketName', poller.bucket.bucketName, 'Raw messages, seen-state and leases');
+    output(this, 'EventBusName', poller.eventBus.eventBusName, 'One event per stored message');
+    output(this, 'EventBusArn', poller.eventBusArn, 'What the function publishes to (works across accounts and regions)');
+    output(this, 'FunctionName', poller.function.functionName, 'The poller (invoke with {"mailboxId": "<id>"})');
+    output(this, 'DeadLetterQueueUrl', poller.deadLetterQueue.queueUrl, 'Dropped or failed scheduled polls');
+    if (poller.monitoring.dashboard) output(this, 'DashboardName', poller.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (poller.egress) output(this, 'EgressIpAddress', poller.egress.egressIp, 'The fixed public IP POP3 connections come from: add it to the mail provider\'s allowlist');
   }
+}
+
+/** Names of the stack's outputs, as docs/deploy.md lists them. */
+export const STACK_OUTPUTS = ['BucketName', 'EventBusName', 'EventBusArn', 'FunctionName', 'DeadLetterQueueUrl', 'DashboardName', 'EgressIpAddress'] as const;
+
+function output(stack: Stack, name: (typeof STACK_OUTPUTS)[number], value: string, description: string): void {
+  new CfnOutput(stack, name, { value, description });
 }

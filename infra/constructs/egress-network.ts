@@ -5,7 +5,7 @@
  *
  * Costs money even when idle (a NAT gateway bills per hour): opt-in only, see docs/cost.md.
  */
-import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,7 +22,7 @@ export interface EgressNetworkProps {
 export class EgressNetwork extends Construct {
   /** The VPC. */
   readonly vpc: ec2.Vpc;
-  /** The fixed public address mail providers see (give this to the provider's allowlist). */
+  /** The fixed public address mail providers see (give this to the provider's allowlist; Pop3IngestStack outputs it as EgressIpAddress). */
   readonly egressIp: string;
   /** Subnets to place the function in. */
   readonly subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
@@ -56,11 +56,6 @@ export class EgressNetwork extends Construct {
         new logs.LogGroup(this, 'FlowLogGroup', { retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH }),
       ),
       trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-
-    new CfnOutput(this, 'EgressIpAddress', {
-      value: this.egressIp,
-      description: 'The fixed public IP POP3 connections come from: add it to the mail provider\'s allowlist',
     });
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Pop3Poller: the whole of pop3-ingest as one reusable construct. Give it a configuration (the
  * same JSON the CLI reads, validated here at synth time) and it deploys the bucket, the event
- * bus, the poller function, one EventBridge Scheduler schedule per mailbox, the dead-letter
- * queue, least-privilege grants, alarms and a dashboard.
+ * bus, the poller function, one EventBridge Scheduler schedule per mailbox (in nested stacks,
+ * so a fleet of 1,000 fits), the dead-letter queue, least-privilege grants by prefix, fleet-wide
+ * alarms and a dashboard; and checks every deploy-time limit at synth (limits.ts).
  *
- * Retries are bounded on both hops (Scheduler -> Lambda, and Lambda's own async retries) and
- * events older than about half a period are dropped to the dead-letter queue, so a failing
- * mailbox never stacks up invocations; the per-mailbox lease in S3 is the second line of defence.
+ * Retries are bounded on both hops (Scheduler -> Lambda, and Lambda's own async retries), the
+ * handler throws for a retry only while one can still run, and events older than about half a
+ * period are dropped to the dead-letter queue, so a failing mailbox never stacks up
+ * invocations; the per-mailbox lease in S3 is the second line of defence.
  */
-import { ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,25 +18,22 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_PATH, HANDLER_ENV, METRICS } from '../../lambda/handler/contract.js';
+import { DETAIL_TYPE_MESSAGE_STORED } from '../../lambda/sync/events.js';
+import { mailboxPeriods, objectLayout, secretReferences, validateDeployConfig, type DeployConfig } from '../deploy-config.js';
+import { checkLimitsOf, environmentBytes, LIMITS } from '../limits.js';
 import { acknowledgeRule, acknowledgeWildcardResources } from '../nag.js';
-import { objectLayout, schedulePeriod, secretReferences, shortestPeriod, validateDeployConfig, type DeployConfig } from '../deploy-config.js';
+import { secretGrantArns } from '../secret-grants.js';
 import { EgressNetwork } from './egress-network.js';
 import { MailBucket, type MailBucketProps } from './mail-bucket.js';
 import { PollerFunction, timeoutFor } from './poller-function.js';
-import { PollerMonitoring, POLLER_METRICS } from './poller-monitoring.js';
+import { PollerMonitoring } from './poller-monitoring.js';
+import { DEFAULT_SCHEDULE_SHARDS, ScheduleShards } from './schedule-shards.js';
 
-/** Lambda's limit for all environment variables of a function together (bytes). */
-const LAMBDA_ENV_LIMIT = 4096;
-
-/** The configuration file the stack writes into the function bundle. */
-export const BUNDLED_CONFIG_NAME = 'pop3-ingest.config.json';
-/** Where the function finds it: Lambda unpacks the bundle into /var/task (LAMBDA_TASK_ROOT). */
-export const BUNDLED_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_NAME}`;
+export { BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_PATH };
 
 /** Retry settings for the two hops a scheduled poll takes. */
 export interface Pop3PollerRetryProps {
@@ -42,7 +41,11 @@ export interface Pop3PollerRetryProps {
   readonly scheduleRetryAttempts?: number;
   /** Lambda async invoke retries after the handler throws (0-2). @default 1 */
   readonly invokeRetryAttempts?: number;
-  /** Drop (to the DLQ) rather than run a poll this late. @default half the shortest period, 60 s to 6 h */
+  /**
+   * Drop (to the DLQ) rather than run a poll this late, on both hops (Scheduler and Lambda).
+   * @default half the mailbox's shortest gap between polls on the Scheduler hop, half the
+   * shortest of all on the function's; 60 s to 6 h
+   */
   readonly maxEventAge?: Duration;
 }
 
@@ -64,7 +67,10 @@ export interface Pop3PollerProps {
    * another account). Decrypt is granted only via Secrets Manager. @default none (aws/secretsmanager)
    */
   readonly secretsEncryptionKeys?: kms.IKey[];
-  /** Use this bus. @default config.events.busName if set (imported), else a new custom bus */
+  /**
+   * Use this bus; one in another account or region is published to by its ARN.
+   * @default config.events.busName if set (a name or an ARN), else a new custom bus
+   */
   readonly eventBus?: events.IEventBus;
   /** @default 512 */
   readonly memorySize?: number;
@@ -84,6 +90,22 @@ export interface Pop3PollerProps {
   readonly alarmTopic?: sns.ITopic;
   /** Periods without a successful poll before a mailbox is "stalled". @default 3 */
   readonly stallPeriods?: number;
+  /** The Backlog alarm fires when a mailbox keeps more than this many new messages on the server 3 periods in a row. @default 0 */
+  readonly backlogThreshold?: number;
+  /**
+   * Mailbox ids that also get their own alarms (auth failures, stall, backlog growth), for the
+   * few boxes that matter most: 3 alarms each, $0.30 a month. The fleet alarms cover everyone.
+   * @default none
+   */
+  readonly mailboxAlarms?: readonly string[];
+  /**
+   * Nested stacks the schedules are spread over (by a hash of the mailbox id; see
+   * ScheduleShards). About 490 mailboxes fit in each; changing it moves schedules once.
+   * @default 4
+   */
+  readonly scheduleShards?: number;
+  /** Ship the source map and run with --enable-source-maps (readable stack traces, slower cold start). @default false */
+  readonly sourceMaps?: boolean;
   /** @default true */
   readonly dashboard?: boolean;
   /** POWERTOOLS_SERVICE_NAME, also the metrics' `service` dimension. @default 'pop3-ingest' */
@@ -109,14 +131,16 @@ export class Pop3Poller extends Construct {
   readonly function: lambda.IFunction;
   /** Dropped or failed scheduled polls. */
   readonly deadLetterQueue: sqs.Queue;
-  /** One schedule per mailbox id. */
-  readonly schedules: ReadonlyMap<string, scheduler.Schedule>;
+  /** One schedule per mailbox id, in nested stacks. */
+  readonly schedules: ScheduleShards;
   /** Alarms and dashboard. */
   readonly monitoring: PollerMonitoring;
   /** The validated configuration. */
   readonly deployConfig: DeployConfig;
   /** The fixed egress network, when fixedEgressIp is set. */
   readonly egress?: EgressNetwork;
+  /** The bus reference the function publishes with: an ARN (works across accounts and regions). */
+  readonly eventBusArn: string;
   /**
    * The JSON written into the bundle as BUNDLED_CONFIG_NAME (bucket and bus come from the
    * environment); undefined with prebuilt `code`, which gets the config inline instead.
@@ -129,11 +153,12 @@ export class Pop3Poller extends Construct {
     this.deployConfig = deployConfig;
     const { config } = deployConfig;
     const serviceName = props.serviceName ?? 'pop3-ingest';
+    const periods = mailboxPeriods(config);
+    const shortest = Math.min(...[...periods.values()].map((p) => p.minSeconds));
 
-    const shortest = shortestPeriod(config);
     const timeout = props.timeout ?? timeoutFor(shortest);
-    if (shortest && timeout.toSeconds() >= shortest.toSeconds()) {
-      throw new Error(`Pop3Poller: timeout ${timeout.toHumanString()} must be shorter than the shortest schedule period (${shortest.toHumanString()}), or polls would overlap`);
+    if (timeout.toSeconds() >= shortest) {
+      throw new Error(`Pop3Poller: timeout ${timeout.toHumanString()} must be shorter than the shortest gap between two polls (${Duration.seconds(shortest).toHumanString()}), or polls would overlap`);
     }
     const retry = resolveRetry(props.retry, shortest);
 
@@ -145,35 +170,28 @@ export class Pop3Poller extends Construct {
     } else if (config.storage.bucket !== undefined) {
       this.bucket = s3.Bucket.fromBucketName(this, 'ExistingBucket', config.storage.bucket);
     } else {
-      const created = new MailBucket(this, 'Storage', props.bucketProps);
+      const created = new MailBucket(this, 'Storage', { statePrefix: config.storage.statePrefix, ...props.bucketProps });
       this.bucket = created.bucket;
       bucketKey = created.encryptionKey;
     }
-    let busRef: string;
     if (props.eventBus) {
       this.eventBus = props.eventBus;
-      busRef = props.eventBus.eventBusName;
     } else if (config.events.busName !== undefined) {
       const name = config.events.busName;
-      this.eventBus = name.startsWith('arn:')
-        ? events.EventBus.fromEventBusArn(this, 'ExistingBus', name)
-        : events.EventBus.fromEventBusName(this, 'ExistingBus', name);
-      busRef = name; // an ARN stays an ARN: it is what a cross-account PutEvents needs
+      this.eventBus = name.startsWith('arn:') ? events.EventBus.fromEventBusArn(this, 'ExistingBus', name) : events.EventBus.fromEventBusName(this, 'ExistingBus', name);
     } else {
       this.eventBus = new events.EventBus(this, 'Bus', { description: 'pop3-ingest: one event per stored message' });
-      busRef = this.eventBus.eventBusName;
     }
+    // Always the ARN: a name would make PutEvents look for a same-named bus in the function's
+    // own account and region (EventBridge PutEvents: EventBusName takes a name or an ARN).
+    this.eventBusArn = this.eventBus.eventBusArn;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledgeRule(
-      this.deadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the schedules and of the function\'s async invocations.',
-    );
+    acknowledgeRule(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the schedules and of the function\'s async invocations.');
 
     // ---- network ----------------------------------------------------------------------------
     let vpc = props.vpc;
@@ -190,29 +208,31 @@ export class Pop3Poller extends Construct {
     // The bucket and bus are deploy-time values (tokens), so they cannot be written into the
     // file at synth time: they travel as two short variables the handler lays over the file.
     // Prebuilt code cannot take the file, so it keeps the whole config inline (4 KB limit).
-    const powertools = {
+    const common = {
       POWERTOOLS_SERVICE_NAME: serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: POLLER_METRICS.namespace,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      [HANDLER_ENV.maxEventAgeSeconds]: String(retry.functionMaxEventAge.toSeconds()),
+      [HANDLER_ENV.invokeRetryAttempts]: String(retry.invokeRetryAttempts),
     };
     let environment: Record<string, string>;
     if (props.code) {
-      environment = { POP3_INGEST_CONFIG: lambdaConfigJson(this, deployConfig, this.bucket.bucketName, busRef), ...powertools };
+      environment = { [HANDLER_ENV.config]: lambdaConfigJson(this, deployConfig, this.bucket.bucketName, this.eventBusArn), ...common };
     } else {
       this.bundledConfig = bundledConfigJson(this, deployConfig);
       environment = {
-        POP3_INGEST_CONFIG_FILE: BUNDLED_CONFIG_PATH,
-        POP3_INGEST_BUCKET: this.bucket.bucketName,
-        POP3_INGEST_EVENT_BUS: busRef,
-        ...powertools,
+        [HANDLER_ENV.configFile]: BUNDLED_CONFIG_PATH,
+        [HANDLER_ENV.bucket]: this.bucket.bucketName,
+        [HANDLER_ENV.eventBus]: this.eventBusArn,
+        ...common,
       };
     }
-    checkEnvironmentSize(deployConfig, environment, props.code !== undefined);
+    checkEnvironmentSize(this, deployConfig, environment, props.code !== undefined);
     const poller = new PollerFunction(this, 'Poller', {
       timeout,
       environment,
       retryAttempts: retry.invokeRetryAttempts,
-      maxEventAge: retry.maxEventAge,
+      maxEventAge: retry.functionMaxEventAge,
       deadLetterQueue: this.deadLetterQueue,
       ...(props.memorySize === undefined ? {} : { memorySize: props.memorySize }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
@@ -220,6 +240,7 @@ export class Pop3Poller extends Construct {
       ...(vpc ? { vpc, ...(vpcSubnets ? { vpcSubnets } : {}) } : {}),
       ...(props.code ? { code: props.code } : {}),
       ...(this.bundledConfig === undefined ? {} : { bundledFiles: { [BUNDLED_CONFIG_NAME]: this.bundledConfig } }),
+      ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
     });
     this.function = poller.function;
     this.grantRuntimeAccess(poller.role, deployConfig, bucketKey, props.secretsEncryptionKeys ?? []);
@@ -232,74 +253,97 @@ export class Pop3Poller extends Construct {
       }),
       description: 'pop3-ingest: lets EventBridge Scheduler invoke the poller and dead-letter dropped polls',
     });
+    poller.function.grantInvoke(schedulerRole);
+    this.deadLetterQueue.grantSendMessages(schedulerRole);
     acknowledgeWildcardResources(
       schedulerRole,
       [`${poller.function.functionArn}:*`],
-      'Granted by LambdaInvoke (Function.grantInvoke): versions and aliases of this one function, nothing else.',
+      'Granted by Function.grantInvoke: versions and aliases of this one function, nothing else.',
     );
-    const schedules = new Map<string, scheduler.Schedule>();
-    for (const mailbox of config.mailboxes) {
-      const period = schedulePeriod(mailbox.schedule);
-      schedules.set(
-        mailbox.id,
-        new scheduler.Schedule(this, `Schedule-${mailbox.id}`, {
-          description: `pop3-ingest: poll mailbox ${mailbox.id}`,
-          schedule: scheduler.ScheduleExpression.expression(mailbox.schedule),
-          enabled: props.schedulesEnabled ?? true,
-          target: new targets.LambdaInvoke(poller.function, {
-            input: scheduler.ScheduleTargetInput.fromObject({ mailboxId: mailbox.id }),
-            retryAttempts: retry.scheduleRetryAttempts,
-            maxEventAge: period ? maxEventAgeFor(period) : retry.maxEventAge,
-            deadLetterQueue: this.deadLetterQueue,
-            role: schedulerRole,
-          }),
-        }),
-      );
-    }
-    this.schedules = schedules;
+    this.schedules = new ScheduleShards(this, 'Schedules', {
+      mailboxes: config.mailboxes.map((m) => ({
+        id: m.id,
+        schedule: m.schedule,
+        maxEventAge: retry.maxEventAge ?? maxEventAgeFor((periods.get(m.id)?.minSeconds ?? shortest)),
+      })),
+      shards: props.scheduleShards ?? DEFAULT_SCHEDULE_SHARDS,
+      function: poller.function,
+      role: schedulerRole,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: retry.scheduleRetryAttempts,
+      enabled: props.schedulesEnabled ?? true,
+    });
 
     // ---- monitoring -------------------------------------------------------------------------
     this.monitoring = new PollerMonitoring(this, 'Monitoring', {
       function: poller.function,
       deadLetterQueue: this.deadLetterQueue,
-      mailboxes: config.mailboxes.map((m) => {
-        const period = schedulePeriod(m.schedule);
-        return period ? { id: m.id, period } : { id: m.id };
-      }),
+      mailboxes: config.mailboxes.map((m) => ({ id: m.id, periods: periods.get(m.id) ?? { minSeconds: shortest, maxSeconds: shortest } })),
       serviceName,
+      mailboxAlarms: (props.mailboxAlarms ?? []).map((mailboxId) => {
+        if (!periods.has(mailboxId)) throw new Error(`Pop3Poller: mailboxAlarms names ${mailboxId}, which is not in the configuration`);
+        return { id: mailboxId, scope: this.schedules.stackOf(mailboxId) };
+      }),
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
       ...(props.stallPeriods === undefined ? {} : { stallPeriods: props.stallPeriods }),
+      ...(props.backlogThreshold === undefined ? {} : { backlogThreshold: props.backlogThreshold }),
       ...(props.dashboard === undefined ? {} : { dashboard: props.dashboard }),
     });
 
-    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Raw messages, seen-state and leases' });
-    new CfnOutput(this, 'EventBusName', { value: busRef, description: 'One event per stored message' });
-    new CfnOutput(this, 'FunctionName', { value: poller.function.functionName, description: 'The poller (invoke with {"mailboxId": "<id>"})' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Dropped or failed scheduled polls' });
+    // Every template this construct touches is checked against CloudFormation, IAM, CloudWatch
+    // and Lambda limits at synth (Annotations errors), before any deploy can fail on them.
+    checkLimitsOf(Stack.of(this));
+    for (const nested of this.schedules.stacks.values()) checkLimitsOf(nested);
   }
 
-  /** S3 under the configured prefixes only, PutEvents on the bus, and the referenced secrets. */
+  /** Lets `grantee` read the stored messages (GetObject under the message prefixes, and the bucket key). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const [first, ...rest] = objectLayout(this.deployConfig.config).messagePrefixes.map((prefix) => this.bucket.grantRead(grantee, `${prefix}*`));
+    return rest.reduce((all, g) => all.combine(g), first as iam.Grant);
+  }
+
+  /**
+   * Sends every "Message Stored" event of this poller to `target` (an EventBridge rule on the
+   * poller's bus, matching its source and detail-type). Two lines for a consumer:
+   * `poller.onMessageStored('ToQueue', new targets.SqsQueue(queue)); poller.grantRead(consumerFn);`
+   */
+  onMessageStored(id: string, target?: events.IRuleTarget, options: Omit<events.RuleProps, 'eventBus' | 'eventPattern' | 'targets'> = {}): events.Rule {
+    return new events.Rule(this, id, {
+      description: 'pop3-ingest: every stored message',
+      ...options,
+      eventBus: this.eventBus,
+      eventPattern: { source: [this.deployConfig.config.events.source], detailType: [DETAIL_TYPE_MESSAGE_STORED] },
+      ...(target ? { targets: [target] } : {}),
+    });
+  }
+
+  /** S3 under the configured prefixes only, PutEvents on the bus with our source, and the referenced secrets by name prefix. */
   private grantRuntimeAccess(role: iam.Role, deployConfig: DeployConfig, bucketKey: kms.IKey | undefined, secretKeys: readonly kms.IKey[]): void {
     const { config } = deployConfig;
     const layout = objectLayout(config);
     const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
-    const exactly = (key: string) => this.bucket.arnForObjects(key);
+    const stack = Stack.of(this);
 
-    // Messages are create-only (If-None-Match: *): no delete, no overwrite needed. After a 412
-    // the store reads the existing object's metadata (HeadObject, which needs s3:GetObject) to
-    // tell the same message from a re-used UID's new one. Multipart uploads (large messages) are
-    // covered by PutObject; abort cleans up a failed one.
+    // Messages are create-only: PutObject and CompleteMultipartUpload must carry If-None-Match
+    // (s3:if-none-match), so even this role cannot overwrite a stored message. The parts of a
+    // multipart upload cannot carry the header; s3:ObjectCreationOperation exempts exactly
+    // them (S3 user guide, "Enforce conditional writes").
     const messageArns = layout.messagePrefixes.map(objects);
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'StoreMessages', actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: messageArns }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'StoreMessagesCreateOnly', actions: ['s3:PutObject'], resources: messageArns, conditions: { Null: { 's3:if-none-match': 'false' } } }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'UploadMessageParts', actions: ['s3:PutObject'], resources: messageArns, conditions: { Bool: { 's3:ObjectCreationOperation': 'false' } } }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'AbortMessageUploads', actions: ['s3:AbortMultipartUpload'], resources: messageArns }));
+    // After a 412 the store reads the existing object's metadata (HeadObject needs s3:GetObject)
+    // to tell the same message from a re-used UID's new one.
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadMessageMetadata', actions: ['s3:GetObject'], resources: messageArns }));
+    // Seen-state and leases: one document per mailbox under two fixed prefixes.
+    const stateArns = [objects(layout.statePrefix)];
+    const leaseArns = [objects(layout.leasePrefix)];
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadWriteSeenState', actions: ['s3:GetObject', 's3:PutObject'], resources: stateArns }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'HoldLeases', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: leaseArns }));
     acknowledgeWildcardResources(
       role,
-      messageArns,
-      'Message keys are derived per message (a hash of its UID); each wildcard is confined to one mailbox\'s own prefix: create, and read back the metadata after a 412.',
-    );
-    // Seen-state and leases are one document per mailbox: granted by exact key, no wildcard.
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadWriteSeenState', actions: ['s3:GetObject', 's3:PutObject'], resources: layout.stateKeys.map(exactly) }));
-    role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'HoldLeases', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: layout.leaseKeys.map(exactly) }),
+      [...messageArns, ...stateArns, ...leaseArns],
+      'Keys are derived per message and per mailbox; each wildcard is one fixed prefix (messages: create-only, enforced by the s3:if-none-match condition; state and lease: the control documents).',
     );
     // Without ListBucket, S3 answers GetObject on a missing key with 403, not 404, and the first
     // poll of a new mailbox (no state yet) would fail as "access denied". ListBucket reveals key
@@ -307,16 +351,27 @@ export class Pop3Poller extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ sid: 'TellMissingFromForbidden', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
 
     if (bucketKey) {
-      // SSE-KMS: writing needs a data key; multipart completion and reads need Decrypt.
-      bucketKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+      // SSE-KMS: writing needs a data key; multipart completion and reads need Decrypt. Only
+      // through S3 (kms:ViaService), never directly.
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'BucketKeyViaS3',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [bucketKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` } },
+      }));
     }
 
-    this.eventBus.grantPutEventsTo(role);
+    // PutEvents with our source only (events:source), on this bus only.
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'PublishOwnSource',
+      actions: ['events:PutEvents'],
+      resources: [this.eventBusArn],
+      conditions: { StringEquals: { 'events:source': config.events.source } },
+    }));
 
-    const stack = Stack.of(this);
     const refs = secretReferences(config);
-    const readArns = refs.map((r) => secretArnForPolicy(stack, r.ref));
-    const writeArns = refs.filter((r) => r.writeBack).map((r) => secretArnForPolicy(stack, r.ref));
+    const readArns = secretGrantArns(stack, refs);
+    const writeArns = secretGrantArns(stack, refs.filter((r) => r.writeBack));
     if (readArns.length > 0) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadMailboxSecrets', actions: ['secretsmanager:GetSecretValue'], resources: readArns }));
     }
@@ -324,6 +379,7 @@ export class Pop3Poller extends Construct {
       // OAuth2 providers may rotate the refresh token on use; the new one is written back.
       role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteBackRotatedTokens', actions: ['secretsmanager:PutSecretValue'], resources: writeArns }));
     }
+    acknowledgeWildcardResources(role, [...new Set([...readArns, ...writeArns])], 'Secrets are granted by their name prefix (the part up to the last "/") so the policy does not grow with the fleet; a name without "/" is granted alone, "-??????" being the suffix Secrets Manager appends.');
     if (secretKeys.length > 0) {
       role.addToPolicy(
         new iam.PolicyStatement({
@@ -343,10 +399,13 @@ export class Pop3Poller extends Construct {
 interface ResolvedRetry {
   scheduleRetryAttempts: number;
   invokeRetryAttempts: number;
-  maxEventAge: Duration;
+  /** The user's setting, for both hops; undefined: per mailbox on the Scheduler hop. */
+  maxEventAge?: Duration;
+  /** The function's (Lambda hop): the user's, or half the shortest gap of all mailboxes. */
+  functionMaxEventAge: Duration;
 }
 
-function resolveRetry(retry: Pop3PollerRetryProps | undefined, shortest: Duration | undefined): ResolvedRetry {
+function resolveRetry(retry: Pop3PollerRetryProps | undefined, shortestSeconds: number): ResolvedRetry {
   const scheduleRetryAttempts = retry?.scheduleRetryAttempts ?? 2;
   const invokeRetryAttempts = retry?.invokeRetryAttempts ?? 1;
   if (!Number.isInteger(scheduleRetryAttempts) || scheduleRetryAttempts < 0 || scheduleRetryAttempts > 185) {
@@ -355,17 +414,16 @@ function resolveRetry(retry: Pop3PollerRetryProps | undefined, shortest: Duratio
   if (!Number.isInteger(invokeRetryAttempts) || invokeRetryAttempts < 0 || invokeRetryAttempts > 2) {
     throw new Error(`Pop3Poller: retry.invokeRetryAttempts must be 0, 1 or 2 (got ${invokeRetryAttempts})`);
   }
-  const maxEventAge = retry?.maxEventAge ?? (shortest ? maxEventAgeFor(shortest) : Duration.minutes(5));
-  const seconds = maxEventAge.toSeconds();
-  if (seconds < 60 || seconds > 6 * 3600) {
-    throw new Error(`Pop3Poller: retry.maxEventAge must be between 1 minute and 6 hours (got ${maxEventAge.toHumanString()})`);
+  const given = retry?.maxEventAge;
+  if (given !== undefined && (given.toSeconds() < 60 || given.toSeconds() > 6 * 3600)) {
+    throw new Error(`Pop3Poller: retry.maxEventAge must be between 1 minute and 6 hours (got ${given.toHumanString()})`);
   }
-  return { scheduleRetryAttempts, invokeRetryAttempts, maxEventAge };
+  return { scheduleRetryAttempts, invokeRetryAttempts, ...(given ? { maxEventAge: given } : {}), functionMaxEventAge: given ?? maxEventAgeFor(shortestSeconds) };
 }
 
-/** Half a period: a poll that late is better skipped (the next one is due soon). Lambda and Scheduler accept 60 s to 6 h. */
-function maxEventAgeFor(period: Duration): Duration {
-  return Duration.seconds(Math.min(6 * 3600, Math.max(60, Math.floor(period.toSeconds() / 2))));
+/** Half a gap: a poll that late is better skipped (the next one is due soon). Lambda and Scheduler accept 60 s to 6 h here. */
+function maxEventAgeFor(periodSeconds: number): Duration {
+  return Duration.seconds(Math.min(6 * 3600, Math.max(60, Math.floor(periodSeconds / 2))));
 }
 
 /**
@@ -401,33 +459,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Largest deploy-time values (bytes): a bucket name, an event bus ARN (name up to 256). */
-const TOKEN_WORST_CASE: Readonly<Record<string, number>> = { POP3_INGEST_BUCKET: 63, POP3_INGEST_EVENT_BUS: 320 };
+const TOKEN_WORST_CASE: Readonly<Record<string, number>> = { [HANDLER_ENV.bucket]: 63, [HANDLER_ENV.eventBus]: 320 };
 
-/** Fails synth (instead of the deployment) when the environment will not fit Lambda's 4 KB. */
-function checkEnvironmentSize(deployConfig: DeployConfig, environment: Record<string, string>, prebuiltCode: boolean): void {
+/** An Annotations error at synth (instead of a failed deployment) when the environment will not fit Lambda's 4 KB. */
+function checkEnvironmentSize(scope: Construct, deployConfig: DeployConfig, environment: Record<string, string>, prebuiltCode: boolean): void {
   // Tokens resolve at deploy time; count them at their largest. The inline config holds both a
   // bucket and a bus reference (plus JSON quoting slack).
-  let size = 0;
-  for (const [key, value] of Object.entries(environment)) {
-    const worst = TOKEN_WORST_CASE[key] ?? JSON.stringify(deployConfig.raw).length + 63 + 320 + 64;
-    size += key.length + (Token.isUnresolved(value) ? worst : value.length);
-  }
-  if (size > LAMBDA_ENV_LIMIT) {
+  const inlineWorst = JSON.stringify(deployConfig.raw).length + 63 + 320 + 64;
+  const size = environmentBytes(environment, (key) => TOKEN_WORST_CASE[key] ?? inlineWorst, (value) => Token.isUnresolved(value));
+  if (size > LIMITS.lambdaEnvironmentBytes) {
     const fix = prebuiltCode
       ? 'With prebuilt `code` the configuration travels inline in POP3_INGEST_CONFIG: leave `code` unset so the stack bundles the handler with the configuration inside, split the mailboxes over several Pop3Poller constructs, or shorten the config (inline tls.ca bundles are the usual culprit).'
       : 'Shorten the values (service name, bus name).';
-    throw new Error(`Pop3Poller: the configuration in ${deployConfig.source} needs about ${size} bytes of Lambda environment, over the ${LAMBDA_ENV_LIMIT}-byte limit. ${fix}`);
+    Annotations.of(scope).addError(`Pop3Poller: the configuration in ${deployConfig.source} needs about ${size} bytes of Lambda environment, over the ${LIMITS.lambdaEnvironmentBytes}-byte limit. ${fix}`);
   }
-}
-
-/**
- * The ARN to grant on for a secret given by name or ARN. Secrets Manager appends 6 random
- * characters to every secret's ARN, so a name or partial ARN is matched with "-??????".
- */
-function secretArnForPolicy(stack: Stack, ref: string): string {
-  if (ref.startsWith('arn:')) {
-    const name = ref.split(':').slice(6).join(':');
-    return /-[A-Za-z0-9]{6}$/.test(name) ? ref : `${ref}-??????`;
-  }
-  return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${ref}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }

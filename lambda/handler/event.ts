@@ -1,6 +1,7 @@
 /**
- * The invocation event: EventBridge Scheduler sends `{ "mailboxId": "<id>" }`; `"*"` or no id
- * polls every configured mailbox. An EventBridge rule may wrap it in `detail`.
+ * The invocation event: EventBridge Scheduler sends `{ "mailboxId": "<id>", "scheduledTime":
+ * "<ISO time>" }`; `"*"` or no id polls every configured mailbox. An EventBridge rule may wrap
+ * it in `detail` (and then carries its own `time`).
  */
 import { ConfigError } from '../config/errors.js';
 import { findMailbox, type Config, type MailboxConfig } from '../config/schema.js';
@@ -8,6 +9,10 @@ import { findMailbox, type Config, type MailboxConfig } from '../config/schema.j
 /** What the handler accepts. */
 export interface PollEvent {
   mailboxId?: string;
+  /** When the schedule tick was due (Scheduler's `<aws.scheduler.scheduled-time>`). */
+  scheduledTime?: string;
+  /** An EventBridge event's own timestamp. */
+  time?: string;
   detail?: { mailboxId?: string };
 }
 
@@ -16,6 +21,16 @@ export function selectMailboxes(event: unknown, config: Config): MailboxConfig[]
   const id = requestedId(event);
   if (id === undefined || id === '*') return [...config.mailboxes];
   return [findMailbox(config, id)];
+}
+
+/** When the invocation was due: the schedule's due time, else an EventBridge event's time; undefined for a manual invoke. */
+export function eventDueTime(event: unknown): Date | undefined {
+  if (event === null || typeof event !== 'object') return undefined;
+  const e = event as PollEvent;
+  const text = typeof e.scheduledTime === 'string' ? e.scheduledTime : typeof e.time === 'string' ? e.time : undefined;
+  if (text === undefined) return undefined;
+  const due = new Date(text);
+  return Number.isNaN(due.getTime()) ? undefined : due;
 }
 
 function requestedId(event: unknown): string | undefined {

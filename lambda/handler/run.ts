@@ -1,8 +1,9 @@
 /**
  * One invocation: pick the mailboxes, poll each within the time Lambda gives us, count and log
- * the outcome, and decide whether to throw. Only a transient failure throws (Lambda's async
- * retry can help); auth, busy and permanent failures are reported and returned, so a broken
- * mailbox never becomes a retry storm.
+ * the outcome, and decide whether to throw. Only a transient failure throws, and only while the
+ * event's age leaves room for Lambda's async retry (retry-age.ts); otherwise it is returned and
+ * counted, and the next schedule tick does the work. Auth, busy and permanent failures are
+ * reported and returned, so a broken mailbox never becomes a retry storm.
  */
 import type { Context } from 'aws-lambda';
 import type { Secret } from '../adapters/secrets/secret.js';
@@ -15,8 +16,9 @@ import type { Logger } from '../sync/ports.js';
 import { errorInfo, newSummary } from '../sync/summary.js';
 import type { PollSummary } from '../sync/types.js';
 import { invocationBudget, type InvocationBudget } from './deadline.js';
-import { selectMailboxes } from './event.js';
-import { recordError, recordPollMetrics } from './metrics.js';
+import { eventDueTime, selectMailboxes } from './event.js';
+import { recordError, recordPollMetrics, recordRetryDeferred } from './metrics.js';
+import { decideRetry } from './retry-age.js';
 import { portLogger, type HandlerRuntime } from './runtime.js';
 
 /** What the handler returns: one summary per polled mailbox, or why nothing was polled. */
@@ -25,6 +27,8 @@ export interface HandlerResult {
   summaries: PollSummary[];
   /** Set when the invocation could not poll at all (configuration, unknown mailbox). */
   error?: NonNullable<PollSummary['error']>;
+  /** Set when a transient failure was returned instead of thrown: why no retry was asked for. */
+  retryDeferred?: string;
 }
 
 /** Thrown only when a retry right now can help: at least one mailbox failed transiently. */
@@ -74,8 +78,13 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
     deadline: budget.deadline.toISOString(),
     mailboxes: summaries.map((s) => ({ mailboxId: s.mailboxId, status: s.status, stored: s.stored, backlog: s.backlog, errorCode: s.error?.code })),
   });
-  if (summaries.some(isTransientFailure)) throw new RetryableInvocationError(summaries);
-  return { requestId, summaries };
+  const transient = summaries.filter(isTransientFailure);
+  if (transient.length === 0) return { requestId, summaries };
+  const decision = decideRetry(eventDueTime(event), new Date(), rt.asyncRetry);
+  if (decision.retry) throw new RetryableInvocationError(summaries);
+  rt.logger.warn('transient failure left to the next schedule tick', { reason: decision.reason, mailboxes: transient.map((s) => s.mailboxId) });
+  recordRetryDeferred(rt.metricsBase, transient.map((s) => s.mailboxId));
+  return { requestId, summaries, retryDeferred: decision.reason };
 }
 
 /** Polls one mailbox; on an auth failure re-reads the secret and, if that can help, tries once more. */
@@ -106,7 +115,9 @@ async function pollOne(
     const options = { deadline: budget.deadline, signal, owner: `lambda:${requestId}` };
     summary = await pollMailbox(toMailboxPolicy(m), deps, options);
     if (summary.status === 'failed' && summary.error?.category === 'auth' && (await worthRetryingAuth(m, rt, logger))) {
-      recordError(rt.metricsBase, m.id, 'auth');
+      // Not counted as an auth error: only the final outcome is (the alarm must not fire on a
+      // token that a refresh fixed). Codes seen on the first attempt are dropped with it.
+      responseCodes.length = 0;
       logger.warn('authentication failed; retrying once with the secret read afresh', { errorCode: summary.error.code });
       summary = await pollMailbox(toMailboxPolicy(m), deps, options);
     }

@@ -3,14 +3,16 @@
  * handler) and reused by every invocation: SDK clients, the cached secret and token providers,
  * the logger, and the configuration parsed on first use.
  *
- * Configuration (documented in the README):
+ * Configuration (documented in the README; names in contract.ts):
  * - POP3_INGEST_CONFIG: the configuration as a JSON string (wins over the file), or
  * - POP3_INGEST_CONFIG_FILE: a path to a JSON file inside the bundle (read once per container;
  *   the CDK construct ships it as /var/task/pop3-ingest.config.json).
  * - POP3_INGEST_BUCKET, POP3_INGEST_EVENT_BUS: when set, replace storage.bucket and events.busName
  *   of either source (the construct's bucket and bus are only known at deploy time, after the
- *   bundled file is written).
+ *   bundled file is written). A bus ARN in another region sends PutEvents to that region.
  * - POP3_INGEST_CONCURRENCY: mailboxes polled at once for `{ "mailboxId": "*" }` (default 4).
+ * - POP3_INGEST_MAX_EVENT_AGE_S, POP3_INGEST_INVOKE_RETRIES: the function's async retry
+ *   settings, for the throw-or-return decision (retry-age.ts).
  * - POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE (default Pop3Ingest), POWERTOOLS_LOG_LEVEL.
  * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL: an S3-compatible endpoint (path-style addressing).
  */
@@ -26,7 +28,9 @@ import type { SecretProvider } from '../adapters/secrets/types.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, parseConfig, type Config } from '../config/schema.js';
 import type { Logger } from '../sync/ports.js';
-import { HANDLER_METRICS } from './metrics.js';
+import { HANDLER_ENV, METRICS } from './contract.js';
+import type { MetricsBase } from './metrics.js';
+import { asyncRetrySettings, type AsyncRetrySettings } from './retry-age.js';
 
 /** Everything an invocation needs that outlives it. */
 export interface HandlerRuntime {
@@ -40,8 +44,10 @@ export interface HandlerRuntime {
   logger: PowertoolsLogger;
   /** For ColdStart; per-mailbox metrics get their own instances (see metrics.ts). */
   metrics: Metrics;
-  metricsBase: { serviceName: string; namespace: string };
+  metricsBase: MetricsBase;
   concurrency: number;
+  /** The function's async retry settings, when the stack set them. */
+  asyncRetry?: AsyncRetrySettings;
 }
 
 const DEFAULT_SERVICE = 'pop3-ingest';
@@ -50,7 +56,7 @@ const DEFAULT_CONCURRENCY = 4;
 /** Builds the container's runtime from the environment. Never throws: config errors surface per invocation. */
 export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime {
   const serviceName = env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE;
-  const namespace = env.POWERTOOLS_METRICS_NAMESPACE || HANDLER_METRICS.namespace;
+  const namespace = env.POWERTOOLS_METRICS_NAMESPACE || METRICS.namespace;
   const logger = new PowertoolsLogger({ serviceName });
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   // S3-compatible endpoints (and the loopback emulator in tests) need path-style addressing.
@@ -59,18 +65,29 @@ export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): Hand
     client: new SecretsManagerClient({}),
     local: new LocalSecretProvider({ env }),
   });
-  const concurrency = Number.parseInt(env.POP3_INGEST_CONCURRENCY ?? '', 10);
+  const concurrency = Number.parseInt(env[HANDLER_ENV.concurrency] ?? '', 10);
+  const asyncRetry = asyncRetrySettings(env[HANDLER_ENV.maxEventAgeSeconds], env[HANDLER_ENV.invokeRetryAttempts]);
+  const busRegion = arnRegion(env[HANDLER_ENV.eventBus]);
   return {
     config: configLoader(env),
     secrets,
     oauth: new OAuthTokenProvider({ secrets, logger: portLogger(logger) }),
     s3,
-    eventBridge: new EventBridgeClient({}),
+    // PutEvents goes to the region of the bus: an ARN in another region names its endpoint.
+    eventBridge: new EventBridgeClient(busRegion === undefined ? {} : { region: busRegion }),
     logger,
     metrics: new Metrics({ namespace, serviceName }),
     metricsBase: { serviceName, namespace },
     concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : DEFAULT_CONCURRENCY,
+    ...(asyncRetry === undefined ? {} : { asyncRetry }),
   };
+}
+
+/** The region field of an ARN (`arn:partition:service:region:account:...`), if the value is one. */
+export function arnRegion(value: string | undefined): string | undefined {
+  const parts = value?.trim().split(':');
+  if (parts === undefined || parts.length < 6 || parts[0] !== 'arn' || parts[3] === '') return undefined;
+  return parts[3];
 }
 
 /** Adapts the Powertools logger to the ports' Logger, adding fixed fields (e.g. mailboxId). */
@@ -106,8 +123,8 @@ function loadConfig(env: NodeJS.ProcessEnv): Config {
 
 /** Applies POP3_INGEST_BUCKET / POP3_INGEST_EVENT_BUS (set by the stack from resolved resources). */
 function withDeployedResources(config: Config, env: NodeJS.ProcessEnv): Config {
-  const bucket = env.POP3_INGEST_BUCKET?.trim();
-  const busName = env.POP3_INGEST_EVENT_BUS?.trim();
+  const bucket = env[HANDLER_ENV.bucket]?.trim();
+  const busName = env[HANDLER_ENV.eventBus]?.trim();
   return {
     ...config,
     storage: bucket ? { ...config.storage, bucket } : config.storage,
@@ -116,7 +133,7 @@ function withDeployedResources(config: Config, env: NodeJS.ProcessEnv): Config {
 }
 
 function loadConfigSource(env: NodeJS.ProcessEnv): Config {
-  const inline = env.POP3_INGEST_CONFIG;
+  const inline = env[HANDLER_ENV.config];
   if (inline !== undefined && inline.trim() !== '') {
     let raw: unknown;
     try {
@@ -126,7 +143,7 @@ function loadConfigSource(env: NodeJS.ProcessEnv): Config {
     }
     return parseConfig(raw, 'POP3_INGEST_CONFIG');
   }
-  const file = env.POP3_INGEST_CONFIG_FILE;
+  const file = env[HANDLER_ENV.configFile];
   if (file !== undefined && file.trim() !== '') return loadConfigFile(file);
   throw new ConfigError('CONFIG_MISSING', 'No configuration: set POP3_INGEST_CONFIG (JSON) or POP3_INGEST_CONFIG_FILE (path to a JSON file)');
 }

@@ -97,6 +97,9 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_SERVICE_NAME: 'pop3-ingest-test',
+    // What the stack sets: Lambda drops events older than 150 s and retries once.
+    POP3_INGEST_MAX_EVENT_AGE_S: '150',
+    POP3_INGEST_INVOKE_RETRIES: '1',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
   });
   delete process.env.POWERTOOLS_DEV;
@@ -192,14 +195,17 @@ describe('the Lambda handler against Dovecot, S3 on loopback and a mocked EventB
     expect(result?.summaries[0]).toMatchObject({ mailboxId: 'bob', status: 'ok', stored: 1, deleted: 0 });
   });
 
-  it('re-reads a rotated secret after an auth failure and logs in on the second try', async () => {
+  it('re-reads a rotated secret after an auth failure, logs in on the second try, and counts no auth error', async () => {
     // Act: the cached secret holds a stale password; Secrets Manager has the new one.
     const { result, lines } = await invoke({ mailboxId: 'carol' });
     // Assess
     expect(result?.summaries[0]).toMatchObject({ mailboxId: 'carol', status: 'ok', stored: 1 });
     expect(secretsManager.commandCalls(GetSecretValueCommand, { SecretId: 'pop3/carol' })).toHaveLength(2);
     expect(lines.some((l) => l.message === 'authentication failed; retrying once with the secret read afresh')).toBe(true);
-    expect(emfMetrics(lines).find((m) => m.name === 'Errors' && m.dimensions.mailbox === 'carol')?.dimensions.errorClass).toBe('auth');
+    // Errors{auth} only when the failure is final: the refresh fixed it, so no alarm may fire.
+    const metrics = emfMetrics(lines).filter((m) => m.dimensions.mailbox === 'carol');
+    expect(metrics.filter((m) => m.name === 'Errors' || m.name === 'ErrorsByResponseCode')).toEqual([]);
+    expect(metrics.find((m) => m.name === 'PollSucceeded')?.value).toBe(1);
   });
 
   it('reports a refused password without throwing and without a second login', async () => {
@@ -212,6 +218,8 @@ describe('the Lambda handler against Dovecot, S3 on loopback and a mocked EventB
     const metrics = emfMetrics(lines);
     expect(metrics.find((m) => m.name === 'Errors' && m.dimensions.mailbox === 'wrong-pw')?.dimensions.errorClass).toBe('auth');
     expect(metrics.find((m) => m.name === 'PollSucceeded' && m.dimensions.mailbox === 'wrong-pw')?.value).toBe(0);
+    // A poll that never listed the mailbox knows no backlog: nothing, not a reassuring 0.
+    expect(metrics.filter((m) => m.name === 'Backlog' && m.dimensions.mailbox === 'wrong-pw')).toEqual([]);
     // RFC 3206: Dovecot answers -ERR [AUTH]; the response code is counted on its own
     expect(metrics.find((m) => m.name === 'ErrorsByResponseCode' && m.dimensions.mailbox === 'wrong-pw')?.dimensions.responseCode).toBe('AUTH');
   });
@@ -232,12 +240,25 @@ describe('the Lambda handler against Dovecot, S3 on loopback and a mocked EventB
     expect(result?.summaries[0]).toMatchObject({ status: 'failed', error: { category: 'permanent' } });
   });
 
-  it('throws on a transient failure, so Lambda retries', async () => {
-    const { error, lines } = await invoke({ mailboxId: 'offline' });
+  it('throws on a transient failure of a fresh scheduled poll, so Lambda retries', async () => {
+    const { error, lines } = await invoke({ mailboxId: 'offline', scheduledTime: new Date(Date.now() - 5_000).toISOString() });
     expect(error).toMatchObject({ code: 'INVOCATION_TRANSIENT_FAILURE', category: 'transient' });
     const summaries = (error as RetryableInvocationError).summaries;
     expect(summaries[0]).toMatchObject({ mailboxId: 'offline', status: 'failed', error: { code: 'POP3_CONNECT_FAILED', category: 'transient' } });
-    expect(emfMetrics(lines).find((m) => m.name === 'Errors' && m.dimensions.mailbox === 'offline')?.dimensions.errorClass).toBe('transient');
+    const metrics = emfMetrics(lines);
+    expect(metrics.find((m) => m.name === 'Errors' && m.dimensions.mailbox === 'offline')?.dimensions.errorClass).toBe('transient');
+    expect(metrics.filter((m) => m.name === 'Backlog' && m.dimensions.mailbox === 'offline')).toEqual([]);
+  });
+
+  it('returns and counts a transient failure whose retry would land past the maximum event age (no dead letter)', async () => {
+    // Act: due 100 s ago: this may be Lambda's one retry already, and a next one would come
+    // at ~220 s, past the 150 s the stack set. A throw would only dead-letter it.
+    const { result, error, lines } = await invoke({ mailboxId: 'offline', scheduledTime: new Date(Date.now() - 100_000).toISOString() });
+    // Assess
+    expect(error).toBeUndefined();
+    expect(result?.summaries[0]).toMatchObject({ mailboxId: 'offline', status: 'failed', error: { category: 'transient' } });
+    expect(result?.retryDeferred).toMatch(/dead-letter/);
+    expect(emfMetrics(lines).find((m) => m.name === 'RetryDeferred' && m.dimensions.mailbox === 'offline')?.value).toBe(1);
   });
 
   it('returns an unknown mailbox as a permanent error instead of throwing', async () => {

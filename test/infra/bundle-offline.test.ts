@@ -1,12 +1,14 @@
 /**
  * Threat: the stack only deploys on the author's machine (Docker needed, network needed, the SDK
- * version left to the runtime, CommonJS `require` crashing an ESM bundle at cold start).
+ * version left to the runtime, CommonJS `require` crashing an ESM bundle at cold start); or the
+ * deployed bundle loses its class names, so `errorType` in logs and the DLQ reads `av`.
  * This test really bundles the handler with the local esbuild, like `cdk synth` does.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { validateDeployConfig } from '../../infra/deploy-config.js';
@@ -14,6 +16,7 @@ import { Pop3IngestStack } from '../../infra/stack.js';
 import { sampleConfig } from './synth.js';
 
 const outdir = mkdtempSync(join(tmpdir(), 'pop3-ingest-cdk-'));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('function bundle', () => {
@@ -29,9 +32,12 @@ describe('function bundle', () => {
     const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
     expect(assets).toHaveLength(1);
     const dir = join(outdir, assets[0] ?? '');
-    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'pop3-ingest.config.json']);
-    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-    expect(code.startsWith("import { createRequire as __pop3CreateRequire } from 'node:module'; const require = __pop3CreateRequire(import.meta.url);")).toBe(true);
+    // No source map by default (sourceMaps: false): nothing for Node to parse at cold start.
+    expect(readdirSync(dir).sort()).toEqual(['handler.mjs', 'pop3-ingest.config.json']);
+    const code = readFileSync(join(dir, 'handler.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __pop3CreateRequire } from 'node:module';")).toBe(true);
+    // The default credential chain is replaced (Lambda passes credentials in the environment).
+    expect(code).not.toContain('credential-provider-sso');
     // The AWS SDK is bundled, not imported from the runtime's copy.
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
     expect(code).toContain('PutEventsCommand');
@@ -49,11 +55,12 @@ describe('function bundle', () => {
     // and reads the shipped file (the local path stands in for /var/task): an unknown mailbox id
     // is answered with the ids the file configures.
     const probe = `
-      const { handler } = await import('./index.mjs');
+      const { handler, RetryableInvocationError } = await import('./handler.mjs');
+      const names = [RetryableInvocationError.name, new RetryableInvocationError([]).name];
       const context = { functionName: 'f', awsRequestId: 'r-1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:f',
         memoryLimitInMB: '128', getRemainingTimeInMillis: () => 30000 };
       const result = await handler({ mailboxId: 'nope' }, context);
-      process.stdout.write('\\nRESULT ' + typeof handler + ' ' + JSON.stringify(result) + '\\n');`;
+      process.stdout.write('\\nNAMES ' + JSON.stringify(names) + '\\nRESULT ' + typeof handler + ' ' + JSON.stringify(result) + '\\n');`;
     const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: dir,
       env: {
@@ -62,16 +69,30 @@ describe('function bundle', () => {
         POP3_INGEST_BUCKET: 'bundle-test',
         POP3_INGEST_EVENT_BUS: 'bundle-test',
         AWS_REGION: 'us-east-1',
-        NODE_OPTIONS: '--enable-source-maps',
       },
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(loaded.stderr).not.toMatch(/ReferenceError|require is not defined|ERR_MODULE_NOT_FOUND/);
+    // keepNames: the error class is called by its name, in the bundle Lambda runs.
+    expect(JSON.parse(loaded.stdout.split('\n').find((l) => l.startsWith('NAMES '))?.slice('NAMES '.length) ?? 'null')).toEqual(['RetryableInvocationError', 'RetryableInvocationError']);
     const line = loaded.stdout.split('\n').find((l) => l.startsWith('RESULT function '));
     expect(JSON.parse(line?.slice('RESULT function '.length) ?? 'null')).toMatchObject({
       error: { code: 'MAILBOX_UNKNOWN', message: expect.stringContaining('configured: support, invoices') as string },
     });
+  });
+
+  it('is byte for byte what `npm run bundle` builds: one bundling configuration, not two', { timeout: 120_000 }, () => {
+    // Prepare: the construct's asset from the first test's synth
+    const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
+    const scriptOut = join(outdir, 'script', 'handler.mjs');
+
+    // Act
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--outfile', scriptOut, '--no-measure'], { cwd: root, encoding: 'utf8' });
+
+    // Assess
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(scriptOut).equals(readFileSync(join(outdir, asset, 'handler.mjs')))).toBe(true);
   });
 
   it('gives each poller of one app its own config (no stale bundling cache between two configs)', { timeout: 120_000 }, () => {

@@ -63,14 +63,21 @@ describe('poller function: house defaults', () => {
     expect(text).not.toMatch(/\{\{resolve:secretsmanager/);
   });
 
-  it('uses the real NodejsFunction entry with local esbuild settings when no code is given', () => {
-    // Bundling is skipped by context here (see bundle.test.ts for a real bundle); the function
-    // still points at the handler and carries source-map support.
+  it('runs the shipped bundle without source maps by default: Node would parse the whole map at every cold start', () => {
     const { template } = synthPoller({}, { realFunctionCode: true });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
+      Handler: 'handler.handler',
       Runtime: 'nodejs24.x',
-      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', POP3_INGEST_CONFIG_FILE: '/var/task/pop3-ingest.config.json' }) },
+      Environment: { Variables: Match.objectLike({ POP3_INGEST_CONFIG_FILE: '/var/task/pop3-ingest.config.json' }) },
+    });
+    const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function'))[0];
+    expect((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBeUndefined();
+  });
+
+  it('turns source maps on when asked, with the flag that makes Node read them', () => {
+    synthPoller({ sourceMaps: true }, { realFunctionCode: true }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
     });
   });
 });
+

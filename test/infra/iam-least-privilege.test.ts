@@ -43,28 +43,40 @@ function grantsOf(statements: ReturnType<typeof pollerStatements>, action: strin
 }
 
 describe('poller role: least privilege', () => {
-  it('writes messages only under each mailbox\'s own prefix, reads them back only there, and never deletes them', () => {
+  it('writes messages create-only under the message prefix, reads only their metadata back (after a 412), never deletes them', () => {
     const synthesized = synthDefault();
     const statements = pollerStatements(synthesized);
     const bucket = Object.keys(resourcesOf(synthesized.template, 'AWS::S3::Bucket'))[0];
 
-    expect(grantsOf(statements, 's3:PutObject')).toEqual(
-      [
-        `<${bucket}.Arn>/lease/invoices.json`,
-        `<${bucket}.Arn>/lease/support.json`,
-        `<${bucket}.Arn>/mail/invoices/*`,
-        `<${bucket}.Arn>/mail/support/*`,
-        `<${bucket}.Arn>/state/invoices.json`,
-        `<${bucket}.Arn>/state/support.json`,
-      ].sort(),
-    );
-    // Reading is limited to the control documents and (HeadObject after a 412) each mailbox's messages; deleting to the leases.
-    expect(grantsOf(statements, 's3:GetObject').every((r) => /\/(state|lease)\/[a-z]+\.json$/.test(r) || /\/mail\/[a-z]+\/\*$/.test(r))).toBe(true);
-    expect(grantsOf(statements, 's3:DeleteObject')).toEqual([`<${bucket}.Arn>/lease/invoices.json`, `<${bucket}.Arn>/lease/support.json`]);
+    expect(grantsOf(statements, 's3:PutObject')).toEqual([`<${bucket}.Arn>/lease/*`, `<${bucket}.Arn>/mail/*`, `<${bucket}.Arn>/mail/*`, `<${bucket}.Arn>/state/*`].sort());
+    // Reading is limited to the control documents and (HeadObject after a 412) the messages; deleting to the leases.
+    expect(grantsOf(statements, 's3:GetObject')).toEqual([`<${bucket}.Arn>/lease/*`, `<${bucket}.Arn>/mail/*`, `<${bucket}.Arn>/state/*`]);
+    expect(grantsOf(statements, 's3:DeleteObject')).toEqual([`<${bucket}.Arn>/lease/*`]);
     expect(grantsOf(statements, 's3:ListBucket')).toEqual([`<${bucket}.Arn>`]);
     expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(
-      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:GetObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObject', 's3:PutObject'].sort(),
+      ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:GetObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObject', 's3:PutObject', 's3:PutObject'].sort(),
     );
+  });
+
+  it('lets even the poller write a message only with If-None-Match, so a stored message cannot be overwritten', () => {
+    // S3 user guide, "Enforce conditional writes": PutObject and CompleteMultipartUpload must
+    // carry the header; the parts of a multipart upload cannot, and s3:ObjectCreationOperation
+    // exempts exactly them.
+    const statements = pollerStatements(synthDefault()).filter((s) => s.actions.includes('s3:PutObject') && s.resources.some((r) => r.endsWith('/mail/*')));
+    expect(statements.map((s) => s.condition)).toEqual([
+      { Null: { 's3:if-none-match': 'false' } },
+      { Bool: { 's3:ObjectCreationOperation': 'false' } },
+    ]);
+  });
+
+  it('grants by prefix, so the policy does not grow with the fleet', () => {
+    const size = (n: number) => {
+      const config = sampleConfig();
+      const [first] = config.mailboxes as Record<string, unknown>[];
+      const mailboxes = Array.from({ length: n }, (_, i) => ({ ...first, id: `box-${i}`, auth: { user: 'u', secret: { secretsManager: `pop3-ingest/box-${i}` } } }));
+      return JSON.stringify(pollerStatements(synthPoller({ config: { ...config, mailboxes } }))).length;
+    };
+    expect(size(40)).toBe(size(2));
   });
 
   it('follows the configured state prefix and per-mailbox message prefix', () => {
@@ -74,26 +86,41 @@ describe('poller role: least privilege', () => {
       config: { ...config, mailboxes: [{ ...first, prefix: 'raw/' }, second], storage: { prefix: 'mail/', statePrefix: 'ctl/' } },
     });
     const puts = grantsOf(pollerStatements(synthesized), 's3:PutObject').map((r) => r.replace(/^<[^>]+>/, ''));
-    expect(puts).toEqual(['/ctl/lease/invoices.json', '/ctl/lease/support.json', '/ctl/state/invoices.json', '/ctl/state/support.json', '/mail/invoices/*', '/raw/support/*']);
+    expect([...new Set(puts)]).toEqual(['/ctl/lease/*', '/ctl/state/*', '/mail/*', '/raw/*']);
   });
 
-  it('publishes only to its own bus', () => {
+  it('publishes only to its own bus, and only with its own source', () => {
     const synthesized = synthDefault();
     const bus = Object.keys(resourcesOf(synthesized.template, 'AWS::Events::EventBus'))[0];
-    expect(grantsOf(pollerStatements(synthesized), 'events:PutEvents')).toEqual([`<${bus}.Arn>`]);
+    const statements = pollerStatements(synthesized).filter((s) => s.actions.includes('events:PutEvents'));
+    expect(statements.flatMap((s) => s.resources)).toEqual([`<${bus}.Arn>`]);
+    expect(statements.map((s) => s.condition)).toEqual([{ StringEquals: { 'events:source': 'pop3-ingest' } }]);
   });
 
-  it('reads only the referenced secrets, and writes back only OAuth2 refresh-token secrets', () => {
+  it('reads secrets by name prefix, and writes back only under the OAuth2 refresh-token secrets\' prefix', () => {
     const statements = pollerStatements(synthDefault());
     expect(grantsOf(statements, 'secretsmanager:GetSecretValue')).toEqual([
-      // A complete ARN is granted as is; a name gets Secrets Manager's 6-character suffix.
-      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:pop3-ingest/support-??????',
-      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/invoices-AbC123',
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:pop3-ingest/*',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/*',
     ]);
-    expect(grantsOf(statements, 'secretsmanager:PutSecretValue')).toEqual(['arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/invoices-AbC123']);
+    expect(grantsOf(statements, 'secretsmanager:PutSecretValue')).toEqual(['arn:aws:secretsmanager:eu-west-1:111122223333:secret:pop3-ingest/*']);
     expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual([
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
+    ]);
+  });
+
+  it('grants a secret name ending in "-" and six characters under both readings', () => {
+    // Threat: Secrets Manager cannot tell a partial ARN ".../box-backup" from a complete one,
+    // and a grant on the exact ARN alone denies the real "box-backup-AbC123".
+    const config = sampleConfig();
+    const [first] = config.mailboxes as Record<string, unknown>[];
+    const partial = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:box-backup';
+    const synthesized = synthPoller({ config: { ...config, mailboxes: [{ ...first, auth: { user: 'u', secret: { secretsManager: partial } } }, { ...first, id: 'plain', auth: { user: 'u', secret: { secretsManager: 'standalone-secret' } } }] } });
+    expect(grantsOf(pollerStatements(synthesized), 'secretsmanager:GetSecretValue')).toEqual([
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:standalone-secret-??????',
+      partial,
+      `${partial}-??????`,
     ]);
   });
 
@@ -129,10 +156,7 @@ describe('poller role: least privilege', () => {
     synthesized.template.resourceCountIs('AWS::S3::Bucket', 0);
     synthesized.template.resourceCountIs('AWS::Events::EventBus', 0);
     const statements = pollerStatements(synthesized);
-    expect(grantsOf(statements, 's3:AbortMultipartUpload')).toEqual([
-      'arn:<AWS::Partition>:s3:::acme-mail-archive/in/invoices/*',
-      'arn:<AWS::Partition>:s3:::acme-mail-archive/in/support/*',
-    ]);
+    expect(grantsOf(statements, 's3:AbortMultipartUpload')).toEqual(['arn:<AWS::Partition>:s3:::acme-mail-archive/in/*']);
     expect(grantsOf(statements, 'events:PutEvents')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/acme-mail']);
   });
 
@@ -144,6 +168,21 @@ describe('poller role: least privilege', () => {
     given.template.resourceCountIs('AWS::S3::Bucket', 0);
     given.template.resourceCountIs('AWS::Events::EventBus', 0);
     expect(grantsOf(pollerStatements(given), 'events:PutEvents')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/given-bus']);
+  });
+
+  it('publishes to a bus in another account or region by its ARN, in the function environment too', () => {
+    const arn = 'arn:aws:events:eu-central-1:444455556666:event-bus/central';
+    const given = synthPoller((stack) => ({ eventBus: events.EventBus.fromEventBusArn(stack, 'E', arn) }));
+    expect(grantsOf(pollerStatements(given), 'events:PutEvents')).toEqual([arn]);
+    const fn = Object.values(resourcesOf(given.template, 'AWS::Lambda::Function'))[0];
+    const inline = JSON.stringify((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.POP3_INGEST_CONFIG);
+    expect(inline).toContain(JSON.stringify(`"busName":"${arn}"`).slice(1, -1));
+  });
+
+  it('uses the bucket key only through S3', () => {
+    const statement = pollerStatements(synthPoller({ bucketProps: { encryption: 'kms' } })).find((s) => s.sid === 'BucketKeyViaS3');
+    expect(statement?.actions).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(statement?.condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.<AWS::Region>.<AWS::URLSuffix>' } });
   });
 
   it('lets only EventBridge Scheduler of this account invoke the function', () => {

@@ -5,7 +5,7 @@
  * `bundlingSkipped` keeps the real NodejsFunction path but with the bundling-stacks context
  * set to [] (what `cdk synth --exclusively` does for other stacks), so no esbuild runs.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -45,7 +45,10 @@ export interface Synthesized {
   app: App;
   stack: Stack;
   poller: Pop3Poller;
+  /** The stack's own template (the schedules live in nested stacks: see `nested`). */
   template: Template;
+  /** The schedule shards' nested templates. */
+  nested: Template[];
 }
 
 /** Props for the poller under test, or a function building them in the test stack (for imported resources). */
@@ -61,14 +64,27 @@ export interface SynthOptions {
 
 /** Builds a stack holding one Pop3Poller with inline code (no bundling) and returns its template. */
 export function synthPoller(props: PropsOrBuilder = {}, options: SynthOptions = {}): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...options.context } });
+  // CDK's built-in template validation starts a WebAssembly engine (5-7 s of CPU) in every test
+  // process; these tests assert our properties, and fleet-limits.test.ts keeps it on.
+  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [], ...options.context } });
   const stack = new Stack(app, 'Test');
   const poller = new Pop3Poller(stack, 'Poller', {
     config: sampleConfig(),
     ...(options.realFunctionCode ? {} : { code: lambda.Code.fromInline('export const handler = async () => ({});') }),
     ...(typeof props === 'function' ? props(stack) : props),
   });
-  return { app, stack, poller, template: Template.fromStack(stack) };
+  const template = Template.fromStack(stack);
+  return { app, stack, poller, template, nested: nestedTemplates(poller) };
+}
+
+/** The templates of the poller's nested stacks (schedule shards). */
+export function nestedTemplates(poller: Pop3Poller): Template[] {
+  return [...poller.schedules.stacks.values()].map((s: NestedStack) => Template.fromStack(s));
+}
+
+/** Resources of one type across the stack and its nested stacks, by logical id. */
+export function allResourcesOf(synth: Pick<Synthesized, 'template' | 'nested'>, type: string): Record<string, { Properties?: Record<string, unknown> }> {
+  return Object.assign({}, ...[synth.template, ...synth.nested].map((t) => resourcesOf(t, type))) as Record<string, { Properties?: Record<string, unknown> }>;
 }
 
 let defaultSynth: Synthesized | undefined;
