@@ -70,6 +70,8 @@ export class PollerMonitoring extends Construct {
   readonly stalled: cloudwatch.Alarm;
   /** A mailbox kept messages on the server period after period (contributors: mailboxes). */
   readonly backlog: cloudwatch.Alarm;
+  /** A mailbox has messages set aside after repeated fetch failures (contributors: mailboxes). */
+  readonly setAside: cloudwatch.Alarm;
   /** The function was not invoked at all over the stall window; absent when no mailbox polls at least daily. */
   readonly silent?: cloudwatch.Alarm;
   /** The critical mailboxes' own alarms, by id. */
@@ -118,6 +120,13 @@ export class PollerMonitoring extends Construct {
       period: backlogPeriod, evaluationPeriods: backlogPeriods, threshold: props.backlogThreshold ?? 0, comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
 
+    this.setAside = insightsAlarm(this, 'MessagesSetAside', {
+      description: 'pop3-ingest: a mailbox has messages the server could not serve after repeated attempts (Message Failed events): they stay on the server, never deleted. Fix them server-side, then poll with retryFailed. The state reason names the mailboxes.',
+      query: `SELECT MAX(${METRICS.messagesSetAside}) FROM SCHEMA("${METRICS.namespace}", ${METRICS.mailboxDimension}, ${METRICS.serviceDimension}) WHERE ${METRICS.serviceDimension} = '${service}' GROUP BY ${METRICS.mailboxDimension} ORDER BY MAX() DESC`,
+      // One period of the slowest mailbox, so every mailbox reports within each evaluation.
+      period: backlogPeriod, evaluationPeriods: 1, threshold: 0, comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+
     // Nothing invoked at all: a mailbox that never runs emits no metric, so the query alarms
     // above cannot see it. The regular mailboxes bound the window; missing data breaches.
     const steadiest = Math.min(...props.mailboxes.map((m) => m.periods.maxSeconds));
@@ -142,7 +151,7 @@ export class PollerMonitoring extends Construct {
     }
     this.mailboxAlarms = perMailbox;
 
-    const all = [this.functionErrors, this.deadLetters, this.authFailures, this.stalled, this.backlog, ...(this.silent ? [this.silent] : []),
+    const all = [this.functionErrors, this.deadLetters, this.authFailures, this.stalled, this.backlog, this.setAside, ...(this.silent ? [this.silent] : []),
       ...[...perMailbox.values()].flatMap((a) => [a.authFailures, a.stalled, a.backlogGrowing])];
     if (props.alarmTopic) {
       const action = new actions.SnsAction(props.alarmTopic);

@@ -50,6 +50,10 @@ export const METRICS = {
   pollDuration: 'PollDuration',
   pollSucceeded: 'PollSucceeded',
   backlog: 'Backlog',
+  /** Messages set aside in the seen-state (Message Failed): never deleted, waiting for --retry-failed. */
+  messagesSetAside: 'MessagesSetAside',
+  /** Fetch attempts that failed for one message in this poll (refused by the server, past a limit). */
+  fetchFailures: 'FetchFailures',
   errors: 'Errors',
   errorsByResponseCode: 'ErrorsByResponseCode',
   /** A transient failure that was returned instead of thrown: no room left for Lambda's retry. */

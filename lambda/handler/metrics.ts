@@ -26,7 +26,11 @@ export function recordPollMetrics(base: MetricsBase, summary: PollSummary, respo
   perMailbox.addMetric(METRICS.bytesStored, MetricUnit.Bytes, summary.bytes);
   perMailbox.addMetric(METRICS.pollDuration, MetricUnit.Milliseconds, summary.durationMs);
   perMailbox.addMetric(METRICS.pollSucceeded, MetricUnit.Count, summary.status === 'ok' ? 1 : 0);
-  if (listedTheMailbox(summary)) perMailbox.addMetric(METRICS.backlog, MetricUnit.Count, summary.backlog);
+  if (listedTheMailbox(summary)) {
+    perMailbox.addMetric(METRICS.backlog, MetricUnit.Count, summary.backlog);
+    perMailbox.addMetric(METRICS.messagesSetAside, MetricUnit.Count, summary.setAsideTotal);
+    perMailbox.addMetric(METRICS.fetchFailures, MetricUnit.Count, summary.fetchFailures);
+  }
   perMailbox.publishStoredMetrics();
   if (summary.error) recordError(base, summary.mailboxId, summary.error.category);
   for (const code of new Set(responseCodes.map(responseCodeValue))) {

@@ -84,7 +84,7 @@ describe('1,000 mailboxes synthesize into templates CloudFormation accepts', () 
 
   it('keeps alarms per signal, not per mailbox, within the CloudWatch limits', () => {
     const alarms = [...fleet.templates.values()].flatMap((t) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) {
       const metrics = (a.Properties?.Metrics as Array<{ MetricStat?: unknown; Expression?: string; Period?: number }> | undefined) ?? [];
       expect(metrics.filter((m) => m.MetricStat).length).toBeLessThanOrEqual(LIMITS.metricsPerMathAlarm);

@@ -19,8 +19,8 @@ describe('fleet alarms: one per signal, whatever the number of mailboxes', () =>
     const config = sampleConfig();
     const [first] = config.mailboxes as Record<string, unknown>[];
     const forty = synthPoller({ config: { ...config, mailboxes: Array.from({ length: 40 }, (_, i) => ({ ...first, id: `box-${i}` })) } });
-    expect(alarms(forty)).toHaveLength(6);
-    expect(alarms(synthDefault())).toHaveLength(6);
+    expect(alarms(forty)).toHaveLength(7);
+    expect(alarms(synthDefault())).toHaveLength(7);
   });
 
   it('raises an auth alarm on a final auth failure of any mailbox, naming it as a contributor', () => {
@@ -73,7 +73,7 @@ describe('per-mailbox alarms, for the few that matter', () => {
   it('adds three alarms per named mailbox, next to its schedule, missing data breaching for its stall', () => {
     const synth = synthPoller({ mailboxAlarms: ['support'] });
     const nested = alarms({ template: synth.nested[0] ?? synth.template, nested: synth.nested.slice(1) });
-    expect(alarms(synth)).toHaveLength(6 + 3);
+    expect(alarms(synth)).toHaveLength(7 + 3);
     expect(nested.filter((a) => JSON.stringify(a).includes('"Value":"support"'))).toHaveLength(3);
     expect(alarms(synth).find((a) => a.Properties?.MetricName === 'PollSucceeded')?.Properties).toMatchObject({
       Period: 900, TreatMissingData: 'breaching',
@@ -104,5 +104,14 @@ describe('notifications and dashboard', () => {
     expect(body).toContain('LIMIT 20');
     expect(body).not.toContain('support');
     expect(synthVariant().template.findResources('AWS::CloudWatch::Dashboard')).toEqual({});
+  });
+});
+
+describe('set-aside messages raise an alarm', () => {
+  it('alarms when any mailbox has messages set aside (Message Failed), naming the mailbox by its group', () => {
+    const alarm = alarms(synthDefault()).find((a) => JSON.stringify(a).includes('MessagesSetAside'));
+    expect(JSON.stringify(alarm?.Properties?.Metrics)).toContain('GROUP BY mailbox');
+    expect(alarm?.Properties?.ComparisonOperator).toBe('GreaterThanThreshold');
+    expect(alarm?.Properties?.Threshold).toBe(0);
   });
 });
