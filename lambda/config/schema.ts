@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
-import { MIN_PIPELINE_WINDOW } from '../pop3/limits.js';
+import { MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW } from '../pop3/limits.js';
 import type { DeletePolicy, FilterAction, HeaderFilter } from '../sync/types.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -178,7 +178,10 @@ const Pop3TuningSchema = z.strictObject({
 const LimitsSchema = z.strictObject({
   maxMessages: positiveInt('messages').optional(),
   maxBytes: positiveInt('bytes').optional(),
-  maxMessageSize: positiveInt('bytes').default(CONFIG_DEFAULTS.maxMessageSize),
+  /** Never above the engine's hard cap: a larger body would be refused mid-stream, every poll. */
+  maxMessageSize: positiveInt('bytes')
+    .max(MAX_MESSAGE_SIZE_HARD_CAP, `expected at most ${MAX_MESSAGE_SIZE_HARD_CAP} (the POP3 engine's hard cap)`)
+    .default(CONFIG_DEFAULTS.maxMessageSize),
 });
 
 const MailboxSchema = z

@@ -18,6 +18,7 @@ export interface BodyHooks {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const NO_HOOKS: BodyHooks = Object.freeze({ onDrain: () => undefined, onDestroy: () => undefined });
 
 /** The octets of one message, delivered once, in order; errors (never ends) when truncated. */
 export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
@@ -34,6 +35,13 @@ export class Pop3Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   private waiterReject: ((e: Error) => void) | undefined;
 
   constructor(private readonly highWaterMark: number, private readonly hooks: BodyHooks) {}
+
+  /** A body with no octets, already ended (the body of a refused message). */
+  static empty(): Pop3Body {
+    const body = new Pop3Body(1, NO_HOOKS);
+    body.ended = true;
+    return body;
+  }
 
   /** True once the consumer has read the whole body (the iterator said done). */
   get readableEnded(): boolean {

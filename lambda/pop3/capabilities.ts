@@ -15,6 +15,8 @@ export interface Pop3Capabilities {
   stls: boolean;
   respCodes: boolean;
   authRespCode: boolean;
+  /** RFC 6856 UTF8: the server can send messages with UTF-8 headers as delivered, once asked. */
+  utf8: boolean;
   /** SASL mechanisms, upper-cased, in the order offered. */
   sasl: string[];
   /** RFC 2449 section 6.7: days retrieved mail is kept, 'never', or undefined. */
@@ -31,7 +33,7 @@ export interface Pop3Capabilities {
 export function unknownCapabilities(): Pop3Capabilities {
   return {
     capaSupported: false, pipelining: false, uidl: false, top: false, user: false, stls: false,
-    respCodes: false, authRespCode: false, sasl: [], names: [],
+    respCodes: false, authRespCode: false, utf8: false, sasl: [], names: [],
   };
 }
 
@@ -55,6 +57,7 @@ export function parseCapabilities(lines: readonly string[]): Pop3Capabilities {
       case 'STLS': caps.stls = true; break;
       case 'RESP-CODES': caps.respCodes = true; break;
       case 'AUTH-RESP-CODE': caps.authRespCode = true; break;
+      case 'UTF8': caps.utf8 = true; break;
       case 'SASL':
         for (const mech of args.slice(0, MAX_SASL_MECHANISMS)) {
           const upper = mech.toUpperCase();

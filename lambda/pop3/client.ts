@@ -3,22 +3,27 @@
  * the pipelined bulk fetch and bulk DELE.
  */
 import type { Readable } from 'node:stream';
-import type { Pop3Body } from './body.js';
 import { parseCapabilities, unknownCapabilities, type Pop3Capabilities } from './capabilities.js';
 import type { Connection } from './connection.js';
-import { BodyDecoder, ListingDecoder, StatusDecoder, type BodyLimits, type BodyReply } from './decoders.js';
+import { Pop3Body } from './body.js';
+import { BodyDecoder, LineCollector, ListingDecoder, StatusDecoder, type BodyLimits, type BodyReply, type ListingSink } from './decoders.js';
 import { Pop3Error } from './errors.js';
 import { escapeServerText } from './escape.js';
 import type { Pop3Limits } from './limits.js';
 import { replyError, type StatusReply } from './response.js';
-import type { Pop3FetchedMessage, Pop3FetchRequest, Pop3Session, Pop3SessionState } from './session-types.js';
+import type {
+  Pop3FetchedMessage, Pop3FetchOptions, Pop3FetchRequest, Pop3MessageRefusal, Pop3Session, Pop3SessionState,
+} from './session-types.js';
 import type { TlsInfo } from './transport.js';
-import { parseListLine, parseStat, parseUidlLine, validateUidlListing, type ListEntry, type UidlEntry, type UidlListing } from './uid.js';
+import { ListSizes, parseListLine, parseStat, parseUidlLine, UidlCollector, type ListEntry, type UidlEntry, type UidlListing } from './uid.js';
 
 /** Runs CAPA on `connection`; a server without CAPA (RFC 1939 only) yields unknown capabilities. */
 export async function readCapabilities(connection: Connection, limits: Pop3Limits): Promise<Pop3Capabilities> {
-  const reply = await connection.send('CAPA', new ListingDecoder('CAPA', limits.maxLineLength, limits.maxCapaLines)).result;
-  return reply.status.kind === 'ok' ? parseCapabilities(reply.lines) : unknownCapabilities();
+  const decoder = new ListingDecoder('CAPA', {
+    maxLineLength: limits.maxLineLength, maxLines: limits.maxCapaLines, maxBytes: limits.maxCapaLines * limits.maxLineLength,
+  }, new LineCollector());
+  const reply = await connection.send('CAPA', decoder).result;
+  return reply.status.kind === 'ok' ? parseCapabilities(reply.sink.lines) : unknownCapabilities();
 }
 
 /** Facts established during the handshake. */
@@ -46,10 +51,9 @@ export class Pop3Client implements Pop3Session {
     this.greeting = facts.greeting;
     this.bodyLimits = {
       maxLineLength: limits.maxLineLength,
-      maxBodyLineLength: limits.maxBodyLineLength,
       maxMessageSize: limits.maxMessageSize,
       highWaterMark: limits.bodyHighWaterMark,
-      framing: { maxLineLength: limits.maxBodyLineLength, maxSize: limits.maxMessageSize },
+      framing: { maxSize: limits.maxMessageSize },
     };
     connection.pipeline.setPipelining(facts.capabilities.pipelining);
   }
@@ -69,7 +73,11 @@ export class Pop3Client implements Pop3Session {
   }
 
   async list(): Promise<ListEntry[]> {
-    return (await this.listing('LIST')).map(parseListLine);
+    return (await this.listSizes()).entries();
+  }
+
+  async listSizes(): Promise<ListSizes> {
+    return this.listing('LIST', new ListSizes(this.limits.maxListingEntries));
   }
 
   async listOne(msg: number): Promise<ListEntry> {
@@ -77,7 +85,7 @@ export class Pop3Client implements Pop3Session {
   }
 
   async uidl(): Promise<UidlListing> {
-    return validateUidlListing(await this.listing('UIDL'));
+    return (await this.listing('UIDL', new UidlCollector(this.limits.maxListingEntries))).finish();
   }
 
   async uidlOne(msg: number): Promise<UidlEntry> {
@@ -97,11 +105,12 @@ export class Pop3Client implements Pop3Session {
     return (await this.body(`TOP ${checkMsg(msg)} ${lines}`)).toReadable();
   }
 
-  fetch(requests: Iterable<Pop3FetchRequest>): AsyncIterable<Pop3FetchedMessage> {
+  fetch(requests: Iterable<Pop3FetchRequest>, options: Pop3FetchOptions = {}): AsyncIterable<Pop3FetchedMessage> {
     // Commands are created lazily, twice the window ahead of the consumer: the pipeline keeps
     // `pipelineWindow` in flight and refills in batches, and memory stays flat however many
     // messages are requested.
-    return new FetchIterator(requests, this.limits.pipelineWindow * 2, this.connection, (line) => this.bodyDecoder(line));
+    const limits = options.messageFault === undefined ? this.bodyLimits : { ...this.bodyLimits, messageFault: options.messageFault };
+    return new FetchIterator(requests, this.limits.pipelineWindow * 2, this.connection, (line) => new BodyDecoder(line, limits, this.connection));
   }
 
   async dele(msg: number): Promise<void> {
@@ -147,12 +156,13 @@ export class Pop3Client implements Pop3Session {
     return reply;
   }
 
-  private async listing(line: 'LIST' | 'UIDL'): Promise<string[]> {
-    const reply = await this.connection.send(line, new ListingDecoder(line, this.limits.maxLineLength, this.limits.maxListingEntries)).result;
+  private async listing<S extends ListingSink>(line: 'LIST' | 'UIDL', sink: S): Promise<S> {
+    const { maxLineLength, maxListingEntries: maxLines, maxListingBytes: maxBytes } = this.limits;
+    const reply = await this.connection.send(line, new ListingDecoder(line, { maxLineLength, maxLines, maxBytes }, sink)).result;
     if (reply.status.kind !== 'ok') {
       throw replyError(reply.status, line, line === 'UIDL' ? 'POP3_UNSUPPORTED' : 'POP3_COMMAND_FAILED');
     }
-    return reply.lines;
+    return reply.sink;
   }
 
   private async body(line: string): Promise<Pop3Body> {
@@ -170,6 +180,13 @@ function bodyOf(reply: BodyReply, line: string): Pop3Body {
     throw replyError(reply.status, line, 'POP3_COMMAND_FAILED');
   }
   return reply.body;
+}
+
+/** Why the server would not serve one message, its own text escaped and kept apart. */
+function refusal(status: StatusReply, line: string): Pop3MessageRefusal {
+  const verb = line.split(' ')[0] ?? line;
+  const code = status.responseCode === undefined ? '' : `[${status.responseCode}] `;
+  return { reason: `server refused ${verb} for this message`, serverText: escapeServerText(code + status.text) };
 }
 
 function checkMsg(msg: number): number {
@@ -295,9 +312,15 @@ class FetchIterator implements AsyncIterable<Pop3FetchedMessage>, AsyncIterator<
   }
 
   private hand(item: Ahead, reply: BodyReply): IteratorResult<Pop3FetchedMessage> {
-    const body = bodyOf(reply, item.line);
-    this.current = body;
-    return { done: false, value: { msg: item.request.msg, kind: item.request.kind, body } };
+    const { msg, kind } = item.request;
+    if (reply.status.kind !== 'ok' || reply.body === undefined) {
+      // -ERR to one RETR/TOP is about that message (RFC 1939 section 5: "no such message", or
+      // one the server cannot read): the reply is complete, the session in sync, go on.
+      this.draining = true;
+      return { done: false, value: { msg, kind, body: Pop3Body.empty(), refused: refusal(reply.status, item.line) } };
+    }
+    this.current = reply.body;
+    return { done: false, value: { msg, kind, body: reply.body } };
   }
 
   private topUp(): void {

@@ -98,27 +98,46 @@ export class StatusDecoder implements ReplyDecoder {
   }
 }
 
-/** A status line and, after +OK, a bounded list of lines (CAPA, LIST, UIDL). */
-export interface ListingReply {
-  status: StatusReply;
-  /** Unstuffed lines, latin1-decoded, CRLF removed; empty after -ERR. */
-  lines: string[];
+/** Receives a listing's lines one at a time: unstuffed, latin1-decoded, CRLF removed. */
+export interface ListingSink {
+  line(text: string): void;
 }
 
-/** Decodes a listing reply; more than maxLines lines is POP3_LIMIT_EXCEEDED. */
-export class ListingDecoder implements ReplyDecoder {
+/** Bounds of one listing reply. */
+export interface ListingLimits {
+  maxLineLength: number;
+  /** More lines than this is POP3_LIMIT_EXCEEDED. */
+  maxLines: number;
+  /** More octets than this (line ends included, status line excluded) is POP3_LIMIT_EXCEEDED. */
+  maxBytes: number;
+}
+
+/** A status line and, after +OK, a bounded list of lines (CAPA, LIST, UIDL). */
+export interface ListingReply<S extends ListingSink = ListingSink> {
+  status: StatusReply;
+  /** The sink the lines went to; it saw none after -ERR. */
+  sink: S;
+}
+
+/**
+ * Decodes a listing reply, handing each line to a sink as it arrives: the decoder keeps no
+ * line, so what a listing costs in memory is what the sink chooses to keep. Past maxLines
+ * lines or maxBytes octets it is POP3_LIMIT_EXCEEDED, before anything more is read.
+ */
+export class ListingDecoder<S extends ListingSink = ListingSink> implements ReplyDecoder {
   done = false;
-  private readonly settle = new Outcome<ListingReply>();
+  private readonly settle = new Outcome<ListingReply<S>>();
   private readonly splitter: LineSplitter;
   private status: StatusReply | undefined;
-  private readonly lines: string[] = [];
+  private lines = 0;
+  private bytes = 0;
 
-  constructor(readonly command: string, maxLineLength: number, private readonly maxLines: number) {
-    this.splitter = new LineSplitter(maxLineLength);
+  constructor(readonly command: string, private readonly limits: ListingLimits, private readonly sink: S) {
+    this.splitter = new LineSplitter(limits.maxLineLength);
   }
 
-  /** The whole listing, once it arrived. */
-  get result(): Promise<ListingReply> {
+  /** The status and the sink, once the whole listing arrived. */
+  get result(): Promise<ListingReply<S>> {
     return this.settle.promise;
   }
 
@@ -126,21 +145,24 @@ export class ListingDecoder implements ReplyDecoder {
     let pos = start;
     for (;;) {
       const line = this.splitter.nextText(chunk, pos);
-      if (line === null) return chunk.length;
-      pos = this.splitter.end;
+      if (line === null) {
+        if (this.status !== undefined) this.count(chunk.length - pos, 0);
+        return chunk.length;
+      }
+      const end = this.splitter.end;
       if (this.status === undefined) {
+        pos = end;
         this.status = parseStatusLine(line);
         if (this.status.kind === 'err') return this.finish(pos);
         continue;
       }
+      // The octets of this line already counted while it was split across chunks are in
+      // `bytes`; only what this chunk adds is counted now.
+      this.count(end - pos, 1);
+      pos = end;
       // RFC 1939 section 3: "." alone ends the listing; a leading "." is stuffing.
       if (line === '.') return this.finish(pos);
-      if (this.lines.length >= this.maxLines) {
-        throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${this.command.split(' ')[0] ?? ''} has more than ${this.maxLines} lines`, {
-          command: this.command,
-        });
-      }
-      this.lines.push(line.charCodeAt(0) === 0x2e ? line.slice(1) : line);
+      this.sink.line(line.charCodeAt(0) === 0x2e ? line.slice(1) : line);
     }
   }
 
@@ -148,10 +170,32 @@ export class ListingDecoder implements ReplyDecoder {
     this.settle.reject(error);
   }
 
+  private count(octets: number, lines: number): void {
+    this.bytes += octets;
+    this.lines += lines;
+    const verb = this.command.split(' ')[0] ?? '';
+    // The terminating "." line is not an entry.
+    if (this.lines > this.limits.maxLines + 1) {
+      throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${verb} has more than ${this.limits.maxLines} lines`, { command: this.command });
+    }
+    if (this.bytes > this.limits.maxBytes) {
+      throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${verb} is longer than ${this.limits.maxBytes} octets`, { command: this.command });
+    }
+  }
+
   private finish(pos: number): number {
     this.done = true;
-    this.settle.resolve({ status: this.status as StatusReply, lines: this.lines });
+    this.settle.resolve({ status: this.status as StatusReply, sink: this.sink });
     return pos;
+  }
+}
+
+/** A ListingSink that keeps every line (CAPA: a few short lines). */
+export class LineCollector implements ListingSink {
+  readonly lines: string[] = [];
+
+  line(text: string): void {
+    this.lines.push(text);
   }
 }
 
@@ -165,11 +209,15 @@ export interface BodyReply {
 /** Limits for a body reply. */
 export interface BodyLimits {
   maxLineLength: number;
-  maxBodyLineLength: number;
   maxMessageSize: number;
   highWaterMark: number;
   /** The body framer's limits, built once per session rather than once per message. */
   framing?: MultilineLimits;
+  /**
+   * Maps the error a body fails with when that one message broke a limit (the session goes
+   * on), so a caller can give it its own code without wrapping every body.
+   */
+  messageFault?: (error: Pop3Error) => Error;
 }
 
 /**
@@ -266,16 +314,28 @@ export class BodyDecoder implements ReplyDecoder, BodyHooks, BodySink {
       // The chunks come from our own socket and nothing reads them after us: unstuffing may
       // close its gaps in place, so a body is one chunk per socket read, not one per "." line.
       decoder = new MultilineDecoder(
-        this.limits.framing ?? { maxLineLength: this.limits.maxBodyLineLength, maxSize: this.limits.maxMessageSize },
+        this.limits.framing ?? { maxSize: this.limits.maxMessageSize },
         { compactInPlace: true },
       );
       this.decoder = decoder;
       this.settle?.resolve({ status, body: this.stream });
     }
     const end = decoder.feed(chunk, pos, this);
+    if (decoder.oversized && !this.discarding) {
+      // Past the cap: nothing more reaches the consumer, and the socket must not wait for it,
+      // or a consumer that stopped reading would keep the rest of the message on the wire.
+      this.discarding = true;
+      this.flow.resume(this);
+    }
     if (decoder.done) {
       this.done = true;
-      this.stream?.end();
+      // The error comes only now, with the rest of the message read off the wire and dropped:
+      // the consumer that sees it may go on with the next message at once.
+      if (decoder.oversized) {
+        const error = this.tooLarge(decoder.size);
+        this.stream?.fail(this.limits.messageFault?.(error) ?? error);
+      }
+      else this.stream?.end();
       this.complete?.resolve();
     }
     return end;
@@ -287,6 +347,12 @@ export class BodyDecoder implements ReplyDecoder, BodyHooks, BodySink {
     this.complete?.reject(error);
     // A truncated message must never look complete: the body errors, it does not end.
     if (!this.done) this.stream?.fail(error);
+  }
+
+  private tooLarge(size: number): Pop3Error {
+    return new Pop3Error('POP3_MESSAGE_TOO_LARGE', `message of ${size} octets is larger than the ${this.limits.maxMessageSize}-octet limit; its body was dropped`, {
+      command: this.command,
+    });
   }
 
   private reply(): BodyReply | undefined {

@@ -20,6 +20,7 @@ export const POP3_ERROR_CATALOGUE = Object.freeze({
   POP3_PROTOCOL: 'permanent',
   POP3_DESYNC: 'permanent',
   POP3_LIMIT_EXCEEDED: 'permanent',
+  POP3_MESSAGE_TOO_LARGE: 'permanent',
   POP3_INVALID_UID: 'permanent',
   POP3_AUTH_FAILED: 'auth',
   POP3_AUTH_UNAVAILABLE: 'permanent',

@@ -4,7 +4,9 @@
  * - LineSplitter: one CRLF-terminated line at a time (status lines, CAPA, LIST, UIDL).
  * - MultilineDecoder: a multi-line body (RFC 1939 section 3): finds the "CRLF.CRLF"
  *   terminator and removes byte-stuffing across ANY chunk boundary, keeps line endings exactly
- *   as sent, never decodes the body as text, and enforces the line and size limits.
+ *   as sent, never decodes the body as text, and enforces the size limit. Body lines have no
+ *   length limit: the decoder never holds a line, only a state of at most "LF . CR" between
+ *   chunks, so a 1 MiB line costs what a 1 MiB chunk costs (a bounded buffer, not a bounded line).
  *
  * Bare LF: RFC 1939 requires CRLF, but some servers store and send mail with bare LF. We treat
  * any LF as a line end (so "LF . LF" and "LF . CRLF" both terminate, and "LF ." starts a
@@ -12,8 +14,8 @@
  * server sent, minus stuffing and terminator. A lone CR is content, never a line end.
  *
  * Fast path: the decoder searches for the two-byte sequence LF "." with Buffer.indexOf and
- * hands out zero-copy subarrays of the input chunk; per-line work happens only when a line may
- * exceed the limit (smtp-server `lib/smtp-stream.js` keeps the same state across chunks).
+ * hands out zero-copy subarrays of the input chunk; there is no per-line work at all
+ * (smtp-server `lib/smtp-stream.js` keeps the same state across chunks).
  */
 import { Pop3Error } from './errors.js';
 
@@ -105,7 +107,7 @@ const enum State {
 
 /** Limits for one multi-line body. */
 export interface MultilineLimits {
-  maxLineLength: number;
+  /** Body octets (after unstuffing) past which the rest is dropped and `oversized` set. */
   maxSize: number;
 }
 
@@ -118,10 +120,15 @@ export interface BodySink {
 export class MultilineDecoder {
   /** True once the terminating "." line has been consumed. */
   done = false;
-  /** Body octets emitted so far (after unstuffing). */
+  /** Body octets seen so far (after unstuffing), including any dropped past the limit. */
   size = 0;
+  /**
+   * True once the body passed maxSize: from then on nothing is emitted, but the framing goes on
+   * to the terminator, so the stream stays in sync and the caller decides what to do (the
+   * session fails that one message and carries on). State stays constant: memory is bounded.
+   */
+  oversized = false;
   private state: State = State.LineStart;
-  private lineLength = 0;
   private readonly compact: boolean;
   /** Compact mode: the part being gathered in the chunk, [runStart, runEnd); runEnd -1 when none. */
   private runStart = 0;
@@ -170,12 +177,10 @@ export class MultilineDecoder {
           // "." CR <not LF>: stuffing dot dropped, the held CR is content. In compact mode the
           // CR goes back into the gathered part (at or before the dropped dot's place).
           if (this.runEnd >= 0) {
-            this.grow(1);
-            chunk[this.runEnd++] = CR;
+            if (this.admit(1)) chunk[this.runEnd++] = CR;
           } else {
             this.output(CR_BUFFER, emit);
           }
-          this.lineLength = 1;
           break;
         case State.Mid:
           break;
@@ -183,7 +188,6 @@ export class MultilineDecoder {
       // Inside a line: jump to the next LF "." (the only place anything special can happen).
       const hit = chunk.indexOf(LF_DOT, pos);
       const end = hit < 0 ? length : hit + 1;
-      this.checkLines(chunk, pos, end);
       if (this.compact) this.gather(chunk, pos, end);
       else this.output(chunk.subarray(pos, end), emit);
       if (hit < 0) {
@@ -206,8 +210,7 @@ export class MultilineDecoder {
 
   /** Compact mode: appends chunk[from, to) to the gathered part, moving it left over any gap. */
   private gather(chunk: Buffer, from: number, to: number): void {
-    if (to === from) return;
-    this.grow(to - from);
+    if (to === from || !this.admit(to - from)) return;
     if (this.runEnd < 0) {
       this.runStart = from;
       this.runEnd = to;
@@ -225,53 +228,20 @@ export class MultilineDecoder {
     else emit.part(part);
   }
 
-  private grow(octets: number): void {
+  /** Counts `octets` more body; false (and nothing more is emitted) once past maxSize. */
+  private admit(octets: number): boolean {
     this.size += octets;
-    if (this.size > this.limits.maxSize) {
-      throw new Pop3Error('POP3_LIMIT_EXCEEDED', `message larger than ${this.limits.maxSize} octets`);
-    }
+    if (this.oversized) return false;
+    if (this.size <= this.limits.maxSize) return true;
+    this.oversized = true;
+    this.runEnd = -1;
+    return false;
   }
 
   private output(part: Buffer, emit: ((part: Buffer) => void) | BodySink): void {
-    if (part.length === 0) return;
-    this.grow(part.length);
+    if (part.length === 0 || !this.admit(part.length)) return;
     if (typeof emit === 'function') emit(part);
     else emit.part(part);
-  }
-
-  /** Tracks the current line's length over chunk[from, to); scans line by line only when needed. */
-  private checkLines(chunk: Buffer, from: number, to: number): void {
-    const max = this.limits.maxLineLength;
-    if (this.lineLength + (to - from) <= max) {
-      // A part cut at LF "." ends with its LF: the next line starts fresh, no search needed.
-      if (to > from && chunk[to - 1] === LF) {
-        this.lineLength = 0;
-        return;
-      }
-      const lastLf = to > from ? chunk.lastIndexOf(LF, to - 1) : -1;
-      this.lineLength = lastLf >= from ? to - lastLf - 1 : this.lineLength + (to - from);
-      return;
-    }
-    let p = from;
-    for (;;) {
-      const lf = chunk.indexOf(LF, p);
-      if (lf < 0 || lf >= to) {
-        this.lineLength += to - p;
-        break;
-      }
-      this.lineLength += lf - p;
-      this.assertLine();
-      this.lineLength = 0;
-      p = lf + 1;
-    }
-    this.assertLine();
-  }
-
-  private assertLine(): void {
-    // +1: the CR before LF is not counted against the limit.
-    if (this.lineLength > this.limits.maxLineLength + 1) {
-      throw new Pop3Error('POP3_LIMIT_EXCEEDED', `message line longer than ${this.limits.maxLineLength} octets`);
-    }
   }
 }
 

@@ -3,12 +3,15 @@
  */
 export { connectPop3 } from './session.js';
 export type {
-  Pop3ConnectOptions, Pop3FetchedMessage, Pop3FetchRequest, Pop3Logger, Pop3Session, Pop3SessionState,
+  Pop3ConnectOptions, Pop3FetchedMessage, Pop3FetchOptions, Pop3FetchRequest, Pop3Logger, Pop3MessageRefusal, Pop3Session,
+  Pop3SessionState,
 } from './session-types.js';
 export { Pop3Body } from './body.js';
 export { Pop3Error, POP3_ERROR_CATALOGUE, isPop3Error, maskCommand } from './errors.js';
 export type { Pop3ErrorCode, Pop3ErrorOptions } from './errors.js';
-export { DEFAULT_POP3_LIMITS, MIN_PIPELINE_WINDOW, MAX_AUTH_LINE_OCTETS, resolveLimits } from './limits.js';
+export {
+  DEFAULT_POP3_LIMITS, MAX_AUTH_LINE_OCTETS, MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW, POP3_LIMIT_BOUNDS, resolveLimits,
+} from './limits.js';
 export type { Pop3Limits } from './limits.js';
 export { escapeServerText } from './escape.js';
 export { LineSplitter, MultilineDecoder, dotStuff, encodeMultiline } from './framing.js';
@@ -17,7 +20,7 @@ export { parseStatusLine, errorCodeForReply } from './response.js';
 export type { StatusReply } from './response.js';
 export { parseCapabilities, unknownCapabilities } from './capabilities.js';
 export type { Pop3Capabilities } from './capabilities.js';
-export { isValidUid, parseListLine, parseUidlLine, validateUidlListing } from './uid.js';
+export { isValidUid, ListSizes, MAX_UID_LENGTH, parseListLine, parseUidlLine, UidlCollector, validateUidlListing } from './uid.js';
 export type { ListEntry, RejectedUid, UidlEntry, UidlListing } from './uid.js';
 export { checkPin, publicKeyPin } from './transport.js';
 export type { Pop3TlsMode, Pop3TlsOptions, TlsInfo } from './transport.js';

@@ -5,9 +5,10 @@ import type { Readable } from 'node:stream';
 import type { Credentials } from './auth/types.js';
 import type { Pop3Body } from './body.js';
 import type { Pop3Capabilities } from './capabilities.js';
+import type { Pop3Error } from './errors.js';
 import type { Pop3Limits } from './limits.js';
 import type { Pop3TlsMode, Pop3TlsOptions, TlsInfo } from './transport.js';
-import type { ListEntry, UidlEntry, UidlListing } from './uid.js';
+import type { ListEntry, ListSizes, UidlEntry, UidlListing } from './uid.js';
 
 /** Debug logger; receives escaped server text and masked commands only. */
 export interface Pop3Logger {
@@ -48,9 +49,27 @@ export interface Pop3FetchedMessage {
   kind: 'full' | 'headers';
   /**
    * Dot-unstuffed octets, CRLF kept, 8-bit clean; iterate it once (for await). Errors (never
-   * ends) if the link dies mid-body. `body.toReadable()` gives a Node stream.
+   * ends) if the link dies mid-body; errors with POP3_MESSAGE_TOO_LARGE (or what
+   * Pop3FetchOptions.messageFault made of it) once a body past maxMessageSize has been read off
+   * the wire and dropped, the session still usable. Empty when `refused`.
    */
   body: Pop3Body;
+  /** Set when the server answered -ERR to this one RETR/TOP; the fetch goes on with the next. */
+  refused?: Pop3MessageRefusal;
+}
+
+/** Why the server would not serve one message. */
+export interface Pop3MessageRefusal {
+  /** Our explanation, safe to log. */
+  reason: string;
+  /** The server's own text with its response code, escaped and bounded. */
+  serverText: string;
+}
+
+/** Options of a pipelined fetch. */
+export interface Pop3FetchOptions {
+  /** Makes the error a body fails with when that one message broke a limit (the session goes on). */
+  messageFault?: (error: Pop3Error) => Error;
 }
 
 /** An authenticated POP3 session in the TRANSACTION state. */
@@ -70,6 +89,8 @@ export interface Pop3Session {
   stat(): Promise<{ count: number; size: number }>;
   /** LIST: every message's size hint. */
   list(): Promise<ListEntry[]>;
+  /** LIST as sizes keyed by message number (8 octets a message; what a large mailbox wants). */
+  listSizes(): Promise<ListSizes>;
   /** LIST msg. */
   listOne(msg: number): Promise<ListEntry>;
   /** UIDL: valid entries plus rejected (invalid or duplicate) ones. */
@@ -80,8 +101,11 @@ export interface Pop3Session {
   retr(msg: number): Promise<Readable>;
   /** TOP msg lines as a stream (header block plus `lines` body lines). */
   top(msg: number, lines: number): Promise<Readable>;
-  /** Pipelined RETR/TOP, yielding in request order, keeping the window full. */
-  fetch(requests: Iterable<Pop3FetchRequest>): AsyncIterable<Pop3FetchedMessage>;
+  /**
+   * Pipelined RETR/TOP, yielding in request order, keeping the window full. A message the
+   * server refuses (-ERR) or that breaks maxMessageSize fails alone; the rest still arrive.
+   */
+  fetch(requests: Iterable<Pop3FetchRequest>, options?: Pop3FetchOptions): AsyncIterable<Pop3FetchedMessage>;
   /** DELE msg (committed only by a successful QUIT, RFC 1939 section 6). */
   dele(msg: number): Promise<void>;
   /** Pipelined DELE of many messages; rejects with the first failure after all replies. */

@@ -92,6 +92,7 @@ export async function connectPop3(options: Pop3ConnectOptions): Promise<Pop3Sess
     // RFC 2449 section 5: capabilities may grow after login (PIPELINING, UIDL, TOP...).
     capabilities = await readCapabilities(conn, limits);
     options.logger?.debug('pop3 logged in', { method: authMethod });
+    if (capabilities.utf8) await enableUtf8(conn, limits, options);
     const client = new Pop3Client(conn, limits, {
       capabilities, tlsInfo, authMethod, greeting: escapeServerText(greeting.text),
     });
@@ -129,6 +130,17 @@ async function startTls(conn: Connection, options: Pop3ConnectOptions, port: num
   const secured = await connectTls(options.host, port, options, plain);
   conn.attach(secured.socket);
   return secured.info;
+}
+
+/**
+ * RFC 6856: a server that offers UTF8 may replace a message with UTF-8 headers by a generated
+ * notice (Courier: "Cannot display Unicode content", with a new boundary on every read) for a
+ * client that did not ask. We store raw octets and never decode headers, so we always ask: the
+ * stored bytes are then the message as delivered. A refusal changes nothing else: go on.
+ */
+async function enableUtf8(conn: Connection, limits: Pop3Limits, options: Pop3ConnectOptions): Promise<void> {
+  const reply = await conn.send('UTF8', new StatusDecoder('UTF8', limits.maxLineLength)).result;
+  if (reply.kind !== 'ok') options.logger?.debug('pop3 UTF8 refused', { text: escapeServerText(reply.text) });
 }
 
 function checkCredentials(options: Pop3ConnectOptions): void {

@@ -45,15 +45,21 @@ function lookupIds(name: string): [number, number] {
 }
 
 /** Creates run/, state/, mail/<user>/{cur,new,tmp} and the passwd-file. */
-export async function layout(dir: string, users: readonly DovecotUser[], identity: Identity): Promise<void> {
+export async function layout(dir: string, users: readonly DovecotUser[], identity: Identity, scheme: 'PLAIN' | 'SHA512-CRYPT' = 'PLAIN'): Promise<void> {
   await mkdir(join(dir, 'run'), { recursive: true });
   await mkdir(join(dir, 'state'), { recursive: true });
   await mkdir(join(dir, 'mail'), { recursive: true });
-  const passwd = users.map(({ user, password }) => `${user}:{PLAIN}${password}::::::\n`).join('');
+  const passwd = users.map(({ user, password }) => `${user}:{${scheme}}${storedPassword(password, scheme)}::::::\n`).join('');
   const passwdFile = join(dir, 'passwd');
   await writeFile(passwdFile, passwd, { mode: 0o640 });
   if (identity.root) await chown(passwdFile, 0, lookupIds('dovecot')[1]);
   for (const { user } of users) await ensureMaildir(dir, user, identity);
+}
+
+/** The password as the passwd-file stores it; SHA512-CRYPT is crypt(3) "$6$" (openssl passwd -6). */
+function storedPassword(password: string, scheme: 'PLAIN' | 'SHA512-CRYPT'): string {
+  if (scheme === 'PLAIN') return password;
+  return execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: password, encoding: 'utf8' }).trim();
 }
 
 /** Creates (or keeps) the user's maildir, owned by the mail user. */

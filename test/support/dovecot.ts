@@ -63,6 +63,11 @@ export interface DovecotOptions {
   oauthTokens?: Readonly<Record<string, string>>;
   /** Raw lines appended to dovecot.conf (last setting wins). */
   extraConfig?: string;
+  /**
+   * How the passwd-file stores passwords. Default 'PLAIN' (Dovecot derives every mechanism from
+   * it); 'SHA512-CRYPT' is a one-way hash, so Dovecot cannot do CRAM-MD5, SCRAM or APOP for it.
+   */
+  passwordScheme?: 'PLAIN' | 'SHA512-CRYPT';
 }
 
 /** A running private Dovecot. Call stop() in afterAll. */
@@ -132,7 +137,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   // Dovecot's unprivileged processes (mail user, dovenull) must traverse it.
   chmodSync(dir, 0o755);
   try {
-    await layout(dir, users, identity);
+    await layout(dir, users, identity, options.passwordScheme);
     if (introspection) await writeFile(join(dir, 'oauth2.conf'), renderOAuth2Config(introspection.url), { mode: 0o644 });
     for (let attempt = 1; ; attempt += 1) {
       const [pop3TrustedPort = 0, pop3sPort = 0, proxiedPort = 0] = await freePorts(3);

@@ -32,8 +32,8 @@ interface CachedToken {
 /** Lifetime assumed when the endpoint omits expires_in (RFC 6749 section 5.1 only recommends it). */
 const DEFAULT_LIFETIME_S = 600;
 const MAX_DESCRIPTION = 300;
-/** A token response is a few KB; anything far larger is not one (and is not kept in memory). */
-const MAX_RESPONSE_CHARS = 64 * 1024;
+/** A token response is a few KB; anything far larger is not one, and is never read whole. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** Gets, caches and refreshes OAuth2 access tokens; one instance per container. */
 export class OAuthTokenProvider {
@@ -143,10 +143,12 @@ export class OAuthTokenProvider {
       throw new OAuthError('OAUTH_UNAVAILABLE', `token endpoint ${host} unreachable: ${reason}`);
     }
     let body: Record<string, unknown> = {};
-    const raw = await response.text().catch(() => '');
-    const text = raw.length > MAX_RESPONSE_CHARS ? '' : raw;
+    const text = await readBounded(response, MAX_RESPONSE_BYTES);
+    if (text === undefined && response.ok) {
+      throw new OAuthError('OAUTH_RESPONSE_INVALID', `token endpoint ${host} replied with more than ${MAX_RESPONSE_BYTES} bytes; not a token response`);
+    }
     try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = JSON.parse(text ?? '');
       if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
     } catch {
       // Not JSON: handled by status below.
@@ -203,6 +205,36 @@ function hostOf(url: string): string {
 function escape(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION)}...` : clean;
+}
+
+/**
+ * The response body as text if it is at most `max` bytes; undefined (the rest cancelled, never
+ * buffered) when it is longer, or '' when it cannot be read.
+ */
+async function readBounded(response: Response, max: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > max || response.body === null) {
+    await response.body?.cancel().catch(() => undefined);
+    return declared > max ? undefined : '';
+  }
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > max) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      parts.push(value);
+    }
+  } catch {
+    return '';
+  }
+  return Buffer.concat(parts, length).toString('utf8');
 }
 
 function describeNetworkError(error: unknown): string {

@@ -3,10 +3,20 @@
  * listMessages (UIDL and LIST, pipelined, joined by message number), a pipelined fetch,
  * pipelined DELE, QUIT and abort.
  */
-import { connectPop3, escapeServerText, Pop3Error, type Pop3ConnectOptions, type Pop3Session } from '../../pop3/index.js';
-import type {
-  FetchedMessage, FetchRequest, ListedMessage, MailboxCapabilities, MailboxSession, MailSource, RejectedListing,
+import { connectPop3, escapeServerText, Pop3Error, type Pop3ConnectOptions, type Pop3FetchOptions, type Pop3Session } from '../../pop3/index.js';
+import { IngestError } from '../../shared/errors.js';
+import {
+  MESSAGE_FAULT, type FetchedMessage, type FetchRequest, type ListedMessage, type MailboxCapabilities, type MailboxSession,
+  type MailSource, type RejectedListing,
 } from '../../sync/ports.js';
+
+/**
+ * One message broke an engine limit (a real size past maxMessageSize); the engine has read the
+ * rest of it off the wire, so the session goes on: the sync core counts a failed attempt.
+ */
+const FETCH_OPTIONS: Pop3FetchOptions = {
+  messageFault: (error) => new IngestError(MESSAGE_FAULT, error.category, error.message, { cause: error, retryable: false }),
+};
 
 /** A MailSource that opens one POP3 session per call to open(). */
 export function createPop3MailSource(options: Pop3ConnectOptions): MailSource {
@@ -40,7 +50,7 @@ class Pop3MailboxSession implements MailboxSession {
 
   async listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }> {
     // Both sent at once when the server pipelines; LIST failing must not leave UIDL unobserved.
-    const [uidl, list] = await Promise.allSettled([this.session.uidl(), this.session.list()]);
+    const [uidl, list] = await Promise.allSettled([this.session.uidl(), this.session.listSizes()]);
     if (uidl.status === 'rejected') {
       const error = uidl.reason as unknown;
       if (error instanceof Pop3Error && error.code === 'POP3_UNSUPPORTED') {
@@ -51,7 +61,7 @@ class Pop3MailboxSession implements MailboxSession {
       throw error;
     }
     if (list.status === 'rejected') throw list.reason;
-    const sizes = new Map(list.value.map((e) => [e.msg, e.size]));
+    const sizes = list.value;
     const rejected: RejectedListing[] = uidl.value.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
     const messages: ListedMessage[] = [];
     for (const entry of uidl.value.entries) {
@@ -65,10 +75,10 @@ class Pop3MailboxSession implements MailboxSession {
   }
 
   fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
-    // The engine's items already have the port's shape ({ msg, kind, body }): handing its
-    // iterator through saves a second async generator (two promises) per message. Break and
+    // The engine's items already have the port's shape ({ msg, kind, body, refused }): handing
+    // its iterator through saves a second async generator (two promises) per message. Break and
     // errors reach the engine's iterator directly, which withdraws or drains what is in flight.
-    return this.session.fetch(requests);
+    return this.session.fetch(requests, FETCH_OPTIONS);
   }
 
   markDeleted(msgs: readonly number[]): Promise<void> {

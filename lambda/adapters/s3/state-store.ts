@@ -21,6 +21,14 @@ import { readDocument, writeDocument, type S3Document, type WriteCondition } fro
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * Largest state document accepted once decompressed: 512 MiB, about 2.5 million messages at
+ * ~200 bytes each (100,000 kept messages are 20.7 MB). gzip compresses up to ~1000:1, so a
+ * small hostile or corrupt object could otherwise inflate to gigabytes inside a Lambda; zlib
+ * stops at this many output bytes (maxOutputLength) and the load fails with a clear error.
+ */
+export const MAX_STATE_DOCUMENT_BYTES = 512 * 1024 * 1024;
 /** Level 3: within 2% of level 6's size at two thirds of its CPU (measured on a 20.7 MB state). */
 const GZIP_LEVEL = 3;
 
@@ -35,6 +43,8 @@ export interface S3StateStoreOptions {
   bucket: string;
   /** Key prefix, e.g. "pop3-ingest/"; the document is `${prefix}state/${mailboxId}.json`. */
   prefix?: string;
+  /** Largest decompressed document accepted; default (and most) MAX_STATE_DOCUMENT_BYTES. */
+  maxDocumentBytes?: number;
 }
 
 /** StateStore over one S3 object per mailbox; the version is the object's ETag. */
@@ -42,11 +52,13 @@ export class S3StateStore implements StateStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly maxDocumentBytes: number;
 
   constructor(options: S3StateStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
+    this.maxDocumentBytes = Math.min(options.maxDocumentBytes ?? MAX_STATE_DOCUMENT_BYTES, MAX_STATE_DOCUMENT_BYTES);
   }
 
   /** The S3 key of a mailbox's state document. */
@@ -60,8 +72,13 @@ export class S3StateStore implements StateStore {
     if (current === null) return null;
     if (!isGzip(current.body)) return { body: current.body, version: current.etag };
     try {
-      return { body: new Uint8Array(await gunzipAsync(current.body)), version: current.etag };
+      const body = await gunzipAsync(current.body, { maxOutputLength: this.maxDocumentBytes });
+      return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), version: current.etag };
     } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new AdapterError('STATE_FAILED', 'permanent',
+          `state of mailbox ${mailboxId} inflates past ${this.maxDocumentBytes} bytes (the documented maximum); refusing to load it`, { cause: error });
+      }
       throw new AdapterError('STATE_FAILED', 'permanent', `state of mailbox ${mailboxId} is not valid gzip`, { cause: error });
     }
   }

@@ -68,6 +68,7 @@ function createCramMd5(user: string, password: string): SaslMechanism {
       return enc.encode(`${user} ${digest}`);
     },
     isComplete: () => answered,
+    hasSentProof: () => answered,
   };
 }
 
@@ -88,6 +89,7 @@ function createPlain(user: string, password: string): SaslMechanism {
       return message;
     },
     isComplete: () => sent,
+    hasSentProof: () => sent,
   };
 }
 
@@ -114,24 +116,28 @@ function createLogin(user: string, password: string): SaslMechanism {
       return authFailed('LOGIN', 'unexpected third challenge', challenge);
     },
     isComplete: () => step === 2,
+    hasSentProof: () => step === 2,
   };
 }
 
 /**
  * Google's and Microsoft's XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A. On failure the
- * server sends a JSON error as a challenge; the client must answer with an empty response and
- * the server then replies -ERR.
+ * server sends a JSON error as a challenge (Gmail: `+ <base64 {"status":"400","schemes":"Bearer",
+ * "scope":"https://mail.google.com/"}>`); the client must answer with an empty response and
+ * the server then replies -ERR. The JSON's status and scope are kept for the error report.
  */
 function createXoauth2(user: string, token: string): SaslMechanism {
-  let errorReceived = false;
+  let failure: string | undefined;
   return {
     name: 'XOAUTH2',
     initialResponse: () => enc.encode(`user=${user}\x01auth=Bearer ${token}\x01\x01`),
-    respond() {
-      errorReceived = true;
+    respond(challenge) {
+      failure = describeBearerError(challenge);
       return EMPTY;
     },
-    isComplete: () => !errorReceived,
+    isComplete: () => failure === undefined,
+    hasSentProof: () => true,
+    failureDetail: () => failure,
   };
 }
 
@@ -141,16 +147,41 @@ function createXoauth2(user: string, token: string): SaslMechanism {
  * then fails the exchange.
  */
 function createOauthBearer(user: string, token: string): SaslMechanism {
-  let errorReceived = false;
+  let failure: string | undefined;
   // RFC 7628 section 3.1 / RFC 5801: the authzid is a saslname, "=" and "," escaped.
   const authzid = user.replace(/=/g, '=3D').replace(/,/g, '=2C');
   return {
     name: 'OAUTHBEARER',
     initialResponse: () => enc.encode(`n,a=${authzid},\x01auth=Bearer ${token}\x01\x01`),
-    respond() {
-      errorReceived = true;
+    respond(challenge) {
+      failure = describeBearerError(challenge);
       return enc.encode('\x01');
     },
-    isComplete: () => !errorReceived,
+    isComplete: () => failure === undefined,
+    hasSentProof: () => true,
+    failureDetail: () => failure,
   };
+}
+
+/**
+ * The status and scope of a bearer-token error challenge (RFC 7628 section 3.2.2; Gmail's
+ * XOAUTH2 sends the same JSON), escaped for an error message: e.g. `status 400, scope
+ * https://mail.google.com/`. A challenge that is not such JSON is described as unreadable.
+ */
+export function describeBearerError(challenge: Uint8Array): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(challenge).toString('utf8'));
+  } catch {
+    return `unreadable error challenge ${escapeServerText(challenge, 100)}`;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return `unreadable error challenge ${escapeServerText(challenge, 100)}`;
+  }
+  const fields = parsed as Record<string, unknown>;
+  const field = (name: string, limit: number): string => {
+    const value = fields[name];
+    return typeof value === 'string' || typeof value === 'number' ? escapeServerText(String(value), limit) : '(none)';
+  };
+  return `status ${field('status', 40)}, scope ${field('scope', 200)}`;
 }

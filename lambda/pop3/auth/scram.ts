@@ -115,6 +115,9 @@ export function createScramSha256(user: string, password: string, options: Scram
       return fail(`unexpected challenge in state ${state}`, text);
     },
     isComplete: () => verified,
+    // The client-first message carries only the user name and a nonce; the proof goes in the
+    // client-final message (RFC 5802 section 3).
+    hasSentProof: () => state === 'sent-final' || state === 'done',
   };
 }
 

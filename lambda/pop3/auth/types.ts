@@ -50,4 +50,12 @@ export interface SaslMechanism {
   respond(challenge: Uint8Array): Uint8Array;
   /** True once the mechanism has verified the server (SCRAM) or needs nothing more; checked at +OK. */
   isComplete(): boolean;
+  /**
+   * True once a message this mechanism produced carries the secret or a proof derived from it
+   * (PLAIN's password, CRAM-MD5's digest, SCRAM's client-final, a bearer token). A refusal
+   * before that is about the mechanism, not the password: the next mechanism may be tried.
+   */
+  hasSentProof(): boolean;
+  /** What the server explained in an error challenge (bearer tokens: status and scope), escaped. */
+  failureDetail?(): string | undefined;
 }

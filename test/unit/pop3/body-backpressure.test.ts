@@ -6,7 +6,7 @@ import { encodeMultiline } from '../../../lambda/pop3/framing.js';
 function setup(highWaterMark = 1024) {
   const events: string[] = [];
   const flow = { pause: () => events.push('pause'), resume: () => events.push('resume') };
-  const decoder = new BodyDecoder('RETR 1', { maxLineLength: 1000, maxBodyLineLength: 10_000, maxMessageSize: 10_000_000, highWaterMark }, flow);
+  const decoder = new BodyDecoder('RETR 1', { maxLineLength: 1000, maxMessageSize: 10_000_000, highWaterMark }, flow);
   return { decoder, events };
 }
 

@@ -48,11 +48,11 @@ describe('CAPA', () => {
   it('parses the RFC 2449 capabilities', () => {
     const caps = parseCapabilities([
       'TOP', 'USER', 'UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE', 'STLS',
-      'SASL PLAIN scram-sha-256 LOGIN PLAIN', 'EXPIRE 30', 'LOGIN-DELAY 900', 'IMPLEMENTATION Dovecot pop3', 'X-UNKNOWN 1',
+      'SASL PLAIN scram-sha-256 LOGIN PLAIN', 'UTF8 USER', 'EXPIRE 30', 'LOGIN-DELAY 900', 'IMPLEMENTATION Dovecot pop3', 'X-UNKNOWN 1',
     ]);
     expect(caps).toMatchObject({
       capaSupported: true, top: true, user: true, uidl: true, pipelining: true, respCodes: true, authRespCode: true,
-      stls: true, sasl: ['PLAIN', 'SCRAM-SHA-256', 'LOGIN'], expire: 30, loginDelaySeconds: 900, implementation: 'Dovecot pop3',
+      stls: true, utf8: true, sasl: ['PLAIN', 'SCRAM-SHA-256', 'LOGIN'], expire: 30, loginDelaySeconds: 900, implementation: 'Dovecot pop3',
     });
     expect(caps.names).toContain('X-UNKNOWN');
   });
