@@ -1,0 +1,401 @@
+/**
+ * The extraction pipeline: one stored message in, message.json and one object per attachment
+ * out, with memory bounded by the limits whatever the message's size.
+ *
+ * The splitter (@zone-eu/mailsplit) yields MIME nodes and raw body lines as a stream; each leaf
+ * is transfer-decoded chunk by chunk, text bodies are kept up to maxBodyChars, attachments are
+ * hashed while they spool (memory, then a temp file) and stored under their SHA-256.
+ */
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Splitter, type MimeNode, type SplitterChunk } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
+import { parseAddressList } from './addresses.js';
+import { decodeText } from './charset.js';
+import { ParseError } from './errors.js';
+import { clean, decodeValue, firstField, joinedFields, messageIds, parseDate, splitHeaderBlock } from './header-fields.js';
+import { attachmentKey, messageJsonKey } from './keys.js';
+import { resolveParseLimits, type ParseLimits } from './limits.js';
+import { Spool } from './spool.js';
+import { isKnownTransferEncoding, transferDecoder, type TransferDecoder } from './transfer.js';
+import type { AttachmentInfo, AttachmentSink, ExtractOptions, ExtractResult, MimePart, ParseDefect, ParsedMessage } from './types.js';
+
+/**
+ * Parses one full message from `body` and stores its message.json and attachments through
+ * `sink`. Throws a ParseError when the message does not parse (a "Message Parse Failed"); any
+ * other error is the sink's or the body's own and keeps its code and category. `body` is read
+ * to its end even when parsing fails, so a caller that tees the raw stream is never stalled.
+ */
+export async function extractMessage(body: AsyncIterable<Uint8Array>, options: ExtractOptions, sink: AttachmentSink): Promise<ExtractResult> {
+  const limits = resolveParseLimits(options.limits);
+  const run = new Extraction(limits, options, sink);
+  const input = Readable.from(asBuffers(body), { objectMode: false, highWaterMark: 64 * 1024 });
+  const splitter = new Splitter({ ignoreEmbedded: true, maxHeadSize: limits.maxHeadSize, maxChildNodes: limits.maxParts });
+  // Whose error it is decides what it means: the body's and the sink's keep their own code
+  // (a transient S3 failure stays retryable); only the splitter's mean "does not parse".
+  let bodyError: unknown;
+  let ownError: unknown;
+  input.on('error', (error) => {
+    bodyError = error;
+    splitter.destroy(error);
+  });
+  const own = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      ownError = error;
+      throw error;
+    });
+  input.pipe(splitter);
+  try {
+    for await (const chunk of splitter as AsyncIterable<SplitterChunk>) {
+      options.signal?.throwIfAborted();
+      await own(run.onChunk(chunk));
+    }
+    await own(run.endLeaf());
+    const message = run.result();
+    const messageJson = await own(storeJson(message, options.messageKey, sink));
+    return { message, messageJson };
+  } catch (error) {
+    input.unpipe(splitter);
+    splitter.destroy();
+    if (!options.signal?.aborted && !input.destroyed) await drain(input);
+    else input.destroy();
+    if (error === bodyError || error === ownError || error instanceof ParseError || options.signal?.aborted) throw error;
+    throw asParseError(error);
+  } finally {
+    await run.dispose();
+  }
+}
+
+/** Serialises the parsed message and stores it as message.json. */
+async function storeJson(message: ParsedMessage, messageKey: string, sink: AttachmentSink) {
+  const bytes = Buffer.from(JSON.stringify(message), 'utf8');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const key = messageJsonKey(messageKey);
+  await sink.put({ key, body: once(bytes), size: bytes.length, sha256, role: 'message-json', contentType: 'application/json' });
+  return { key, size: bytes.length, sha256 };
+}
+
+type Role = MimePart['role'];
+
+/** The leaf being read: its part entry and where its decoded octets go. */
+interface Leaf {
+  node: MimeNode;
+  part: MimePart;
+  decoder: TransferDecoder;
+  /** Raw octets held back: the line break before a boundary belongs to the boundary (RFC 2046 5.1.1). */
+  held: Uint8Array;
+  trimLastBreak: boolean;
+  size: number;
+  text?: TextCollector;
+  spool?: Spool;
+  hash?: ReturnType<typeof createHash>;
+}
+
+/** Keeps the first `limit` decoded octets of the text (or HTML) body parts. */
+class TextCollector {
+  chunks: Uint8Array[] = [];
+  kept = 0;
+  cut = false;
+
+  constructor(private readonly limit: number) {}
+
+  add(bytes: Uint8Array): void {
+    const room = this.limit - this.kept;
+    if (bytes.length > room) this.cut = true;
+    if (room <= 0) return;
+    const slice = bytes.length > room ? bytes.subarray(0, room) : bytes;
+    this.chunks.push(Uint8Array.from(slice));
+    this.kept += slice.length;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+class Extraction {
+  private readonly parts: MimePart[] = [];
+  private readonly attachments: AttachmentInfo[] = [];
+  private readonly defects = new Set<ParseDefect>();
+  private readonly unknownCharsets = new Set<string>();
+  private readonly storedKeys = new Set<string>();
+  private readonly texts: string[] = [];
+  private readonly htmls: string[] = [];
+  private textSize = 0;
+  private htmlSize = 0;
+  private textCut = false;
+  private htmlCut = false;
+  private rootHeader: Uint8Array | undefined;
+  private firstTextCharset: string | undefined;
+  private leaf: Leaf | undefined;
+  private readonly childCount = new Map<MimeNode, number>();
+
+  constructor(
+    private readonly limits: ParseLimits,
+    private readonly options: ExtractOptions,
+    private readonly sink: AttachmentSink,
+  ) {}
+
+  async onChunk(chunk: SplitterChunk): Promise<void> {
+    if (chunk.type === 'node') {
+      await this.endLeaf();
+      this.onNode(chunk);
+      return;
+    }
+    if (chunk.type === 'body' && this.leaf && chunk.node === this.leaf.node) {
+      await this.feed(this.leaf, chunk.value);
+      return;
+    }
+    // Multipart structure (preamble, boundary lines, epilogue): the current leaf has ended.
+    await this.endLeaf();
+  }
+
+  async endLeaf(): Promise<void> {
+    const leaf = this.leaf;
+    if (!leaf) return;
+    this.leaf = undefined;
+    let tail = leaf.held;
+    if (leaf.trimLastBreak) {
+      if (tail.length >= 2 && tail[tail.length - 2] === 13 && tail[tail.length - 1] === 10) tail = tail.subarray(0, tail.length - 2);
+      else if (tail.length >= 1 && tail[tail.length - 1] === 10) tail = tail.subarray(0, tail.length - 1);
+    }
+    await this.take(leaf, leaf.decoder.write(tail));
+    await this.take(leaf, leaf.decoder.end());
+    leaf.part.size = leaf.size;
+    if (leaf.text) this.endText(leaf);
+    else await this.endAttachment(leaf);
+  }
+
+  result(): ParsedMessage {
+    if (!this.rootHeader) throw new ParseError('PARSE_NO_HEADER', 'the message is empty');
+    const fields = splitHeaderBlock(this.rootHeader);
+    if (fields.length === 0) throw new ParseError('PARSE_NO_HEADER', 'the message has no header field');
+    const max = this.limits.maxValueChars;
+    const hint = this.firstTextCharset;
+    const value = (name: string): string | undefined => {
+      const raw = firstField(fields, name);
+      if (raw === undefined) return undefined;
+      const decoded = decodeValue(raw, hint, max);
+      if (decoded.rawCharset) this.defects.add('raw-8bit-header');
+      return decoded.text;
+    };
+    const addresses = (name: string) => {
+      const raw = joinedFields(fields, name);
+      if (raw === undefined) return [];
+      // 8-bit octets are read first (with the hint); encoded words are decoded per display name.
+      const text = /[\x80-\xff]/.test(raw) ? (this.defects.add('raw-8bit-header'), decodeText(Buffer.from(raw, 'latin1'), undefined, hint).text) : raw;
+      return parseAddressList(text, this.limits.maxAddresses, max);
+    };
+    const dateRaw = value('date');
+    const date = parseDate(firstField(fields, 'date'));
+    if (dateRaw && !date) this.defects.add('invalid-date');
+    const subject = value('subject');
+    const messageId = messageIds(firstField(fields, 'message-id'), 1, max)[0];
+    return {
+      parsedVersion: 1,
+      ...(subject !== undefined ? { subject } : {}),
+      from: addresses('from'),
+      sender: addresses('sender'),
+      replyTo: addresses('reply-to'),
+      to: addresses('to'),
+      cc: addresses('cc'),
+      bcc: addresses('bcc'),
+      ...(date ? { date } : {}),
+      ...(dateRaw ? { dateRaw } : {}),
+      ...(messageId ? { messageId } : {}),
+      inReplyTo: messageIds(firstField(fields, 'in-reply-to'), this.limits.maxReferences, max),
+      references: messageIds(firstField(fields, 'references'), this.limits.maxReferences, max),
+      ...this.bodies(),
+      attachments: this.attachments,
+      parts: this.parts,
+      defects: [...this.defects].sort(),
+      unknownCharsets: [...this.unknownCharsets].sort(),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.leaf?.spool?.dispose();
+  }
+
+  private bodies(): Pick<ParsedMessage, 'text' | 'html' | 'textSize' | 'htmlSize' | 'textTruncated' | 'htmlTruncated'> {
+    const cap = (parts: string[], cut: boolean, defect: ParseDefect): { value?: string; truncated: boolean } => {
+      if (parts.length === 0) return { truncated: cut };
+      let value = parts.join('\n');
+      let truncated = cut;
+      if (value.length > this.limits.maxBodyChars) {
+        value = value.slice(0, this.limits.maxBodyChars);
+        truncated = true;
+      }
+      if (truncated) this.defects.add(defect);
+      return { value, truncated };
+    };
+    const text = cap(this.texts, this.textCut, 'text-truncated');
+    const html = cap(this.htmls, this.htmlCut, 'html-truncated');
+    return {
+      ...(text.value !== undefined ? { text: text.value } : {}),
+      ...(html.value !== undefined ? { html: html.value } : {}),
+      textSize: this.textSize,
+      htmlSize: this.htmlSize,
+      textTruncated: text.truncated,
+      htmlTruncated: html.truncated,
+    };
+  }
+
+  private onNode(node: MimeNode): void {
+    const depth = depthOf(node);
+    if (depth > this.limits.maxDepth) throw new ParseError('PARSE_TOO_DEEP', `MIME nesting deeper than ${this.limits.maxDepth}`);
+    if (node.root) this.rootHeader = node.getHeaders();
+    const parent = node.parentNode || undefined;
+    if (parent) this.childCount.set(parent, (this.childCount.get(parent) ?? 0) + 1);
+    const declared = (node.contentType || '').toLowerCase();
+    // RFC 2045 section 5.2: no Content-Type means text/plain; RFC 2046 5.1.5: message/rfc822 in a digest.
+    const contentType = declared || (parent?.multipart === 'digest' ? 'message/rfc822' : 'text/plain');
+    const encoding = (node.encoding || '').toLowerCase();
+    const charset = node.charset ? clean(String(node.charset), 64).toLowerCase() : undefined;
+    const disposition = node.disposition ? clean(String(node.disposition), 64).toLowerCase() : undefined;
+    const part: MimePart = {
+      part: node.root ? '' : (node.partNr || []).join('.'),
+      depth,
+      contentType: clean(contentType, 255),
+      ...(charset ? { charset } : {}),
+      ...(disposition ? { disposition } : {}),
+      ...(encoding ? { transferEncoding: clean(encoding, 64) } : {}),
+      role: 'container',
+    };
+    this.parts.push(part);
+    if (node.multipart) return;
+    if (contentType.startsWith('multipart/')) this.defects.add('no-content-type-boundary');
+    if (!isKnownTransferEncoding(encoding)) this.defects.add('unknown-transfer-encoding');
+    part.role = roleOf(contentType, disposition, node.filename);
+    const leaf: Leaf = {
+      node,
+      part,
+      decoder: transferDecoder(encoding),
+      held: EMPTY,
+      trimLastBreak: Boolean(parent),
+      size: 0,
+    };
+    if (part.role === 'text' || part.role === 'html') {
+      if (part.role === 'text' && this.firstTextCharset === undefined && charset) this.firstTextCharset = charset;
+      // Four octets per character covers UTF-8 and every legacy charset but escape-heavy ISO-2022.
+      leaf.text = new TextCollector(this.limits.maxBodyChars * 4 + 16);
+    } else if (this.options.attachments === false) {
+      leaf.hash = createHash('sha256');
+    } else {
+      leaf.spool = new Spool(this.limits.spoolMemoryBytes, this.options.tempDir);
+    }
+    this.leaf = leaf;
+  }
+
+  private async feed(leaf: Leaf, value: Uint8Array): Promise<void> {
+    if (!leaf.trimLastBreak) {
+      await this.take(leaf, leaf.decoder.write(value));
+      return;
+    }
+    // Hold back the last two octets: if the part ends here they are the boundary's line break.
+    const joined = leaf.held.length ? Buffer.concat([leaf.held, value]) : value;
+    const cut = Math.max(0, joined.length - 2);
+    leaf.held = Uint8Array.from(joined.subarray(cut));
+    if (cut > 0) await this.take(leaf, leaf.decoder.write(joined.subarray(0, cut)));
+  }
+
+  private async take(leaf: Leaf, bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    leaf.size += bytes.length;
+    if (leaf.text) leaf.text.add(bytes);
+    else if (leaf.spool) await leaf.spool.write(bytes);
+    else leaf.hash?.update(bytes);
+  }
+
+  private endText(leaf: Leaf): void {
+    const collector = leaf.text!;
+    const decoded = decodeText(Buffer.concat(collector.chunks), leaf.part.charset);
+    if (decoded.how === 'unknown' && leaf.part.charset) {
+      this.defects.add('unknown-charset');
+      this.unknownCharsets.add(leaf.part.charset);
+    }
+    let text = decoded.text;
+    if (leaf.part.role === 'text' && leaf.node.flowed) text = libmime.decodeFlowed(text, leaf.node.delSp);
+    if (leaf.part.role === 'text') {
+      this.texts.push(text);
+      this.textSize += leaf.size;
+      this.textCut ||= collector.cut;
+    } else {
+      this.htmls.push(text);
+      this.htmlSize += leaf.size;
+      this.htmlCut ||= collector.cut;
+    }
+  }
+
+  private async endAttachment(leaf: Leaf): Promise<void> {
+    const { node, part } = leaf;
+    const digest = leaf.spool ? leaf.spool.finish() : { size: leaf.size, sha256: leaf.hash!.digest('hex') };
+    const contentId = node.headers ? clean(node.headers.getFirst('content-id'), this.limits.maxValueChars).replace(/^<|>$/g, '') : '';
+    const filename = node.filename ? clean(String(node.filename), this.limits.maxValueChars) : '';
+    const info: AttachmentInfo = {
+      ...(filename ? { filename } : {}),
+      contentType: part.contentType,
+      ...(part.disposition ? { disposition: part.disposition } : {}),
+      ...(contentId ? { contentId } : {}),
+      part: part.part,
+      size: digest.size,
+      sha256: digest.sha256,
+    };
+    if (leaf.spool) {
+      const key = attachmentKey(this.options.messageKey, digest.sha256);
+      info.key = key;
+      try {
+        // The same content twice in one message is one object.
+        if (!this.storedKeys.has(key)) {
+          await this.sink.put({ key, body: leaf.spool.read(), size: digest.size, sha256: digest.sha256, role: 'attachment', contentType: part.contentType, attachment: info });
+          this.storedKeys.add(key);
+        }
+      } finally {
+        await leaf.spool.dispose();
+      }
+    }
+    part.attachment = this.attachments.length;
+    this.attachments.push(info);
+  }
+}
+
+/** Body text, HTML, or attachment: inline text/plain and text/html without a filename are the body. */
+function roleOf(contentType: string, disposition: string | undefined, filename: string | false): Role {
+  if (disposition === 'attachment' || filename) return 'attachment';
+  if (contentType === 'text/plain' || contentType.startsWith('multipart/')) return 'text';
+  if (contentType === 'text/html') return 'html';
+  return 'attachment';
+}
+
+function depthOf(node: MimeNode): number {
+  let depth = 0;
+  for (let p = node.parentNode; p; p = p.parentNode) depth++;
+  return depth;
+}
+
+async function* asBuffers(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function drain(input: Readable): Promise<void> {
+  try {
+    for await (const _chunk of input) {
+      // discarded: the caller's tee (raw storage) still needs the rest
+    }
+  } catch {
+    // the body's own error reaches the caller through the raw storage path
+  }
+}
+
+/** Maps an error of the splitter to the catalogue. */
+function asParseError(error: unknown): ParseError {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e && e.code === 'EMAXLEN') {
+    const message = String(e.message);
+    if (/child nodes/i.test(message)) return new ParseError('PARSE_TOO_MANY_PARTS', 'more MIME parts than the limit', { cause: error });
+    return new ParseError('PARSE_HEADER_TOO_LARGE', 'a MIME header block is larger than the limit', { cause: error });
+  }
+  return new ParseError('PARSE_MALFORMED', `the MIME structure cannot be split: ${clean(String(e?.message ?? error), 200)}`, { cause: error });
+}

@@ -1,0 +1,179 @@
+/**
+ * Content-Transfer-Encoding decoders (RFC 2045 section 6) as pure state machines fed arbitrary
+ * chunks: the same output whatever the split, and memory bounded by the chunk size.
+ */
+
+/** Decodes one part's body, chunk by chunk. */
+export interface TransferDecoder {
+  /** Decodes as much of `chunk` as is complete; keeps the rest for the next call. */
+  write(chunk: Uint8Array): Uint8Array;
+  /** Flushes what is left at the end of the part. */
+  end(): Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The decoder for a Content-Transfer-Encoding value; unknown encodings pass through as they are. */
+export function transferDecoder(encoding: string | false | undefined): TransferDecoder {
+  switch ((encoding || '').trim().toLowerCase()) {
+    case 'base64':
+      return new Base64Decoder();
+    case 'quoted-printable':
+      return new QuotedPrintableDecoder();
+    default:
+      return { write: (chunk) => chunk, end: () => EMPTY };
+  }
+}
+
+/** True when the encoding is one this module decodes or one that needs no decoding. */
+export function isKnownTransferEncoding(encoding: string | false | undefined): boolean {
+  return ['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes((encoding || '').trim().toLowerCase());
+}
+
+// 0 marks a byte outside the base64 alphabet (skipped, as RFC 2045 section 6.8 says to).
+const B64 = new Uint8Array(256);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i + 1));
+// base64url as some senders use it: same sextets.
+B64['-'.charCodeAt(0)] = 63;
+B64['_'.charCodeAt(0)] = 64;
+
+/** RFC 2045 section 6.8: ignores line breaks and any character outside the alphabet, stops at '='. */
+class Base64Decoder implements TransferDecoder {
+  private bits = 0;
+  private nbits = 0;
+  private padded = false;
+
+  write(chunk: Uint8Array): Uint8Array {
+    const out = new Uint8Array(Math.floor(((chunk.length + 4) * 3) / 4));
+    let o = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === 61) {
+        // '=' ends the data; a later part of the same body would be a new, broken encoding.
+        this.padded = true;
+        continue;
+      }
+      const v = B64[c]!;
+      if (v === 0 || this.padded) continue;
+      this.bits = ((this.bits << 6) | (v - 1)) & 0xffffff;
+      this.nbits += 6;
+      if (this.nbits >= 8) {
+        this.nbits -= 8;
+        out[o++] = (this.bits >> this.nbits) & 0xff;
+      }
+    }
+    return out.subarray(0, o);
+  }
+
+  end(): Uint8Array {
+    // Left-over bits (fewer than 8) are padding, never data.
+    return EMPTY;
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * RFC 2045 section 6.7: `=XX` is an octet, `=` at the end of a line is a soft break, trailing
+ * whitespace on a line is dropped. A malformed `=` is kept as written (rule 1's "robust" advice).
+ */
+class QuotedPrintableDecoder implements TransferDecoder {
+  // Bytes held back: a '=' sequence or trailing whitespace that the next chunk completes.
+  private pending: number[] = [];
+
+  write(chunk: Uint8Array): Uint8Array {
+    const input = this.pending.length ? concat(Uint8Array.from(this.pending), chunk) : chunk;
+    this.pending = [];
+    const out = new Uint8Array(input.length);
+    let o = 0;
+    let i = 0;
+    while (i < input.length) {
+      const c = input[i]!;
+      if (c === 61) {
+        if (i + 2 >= input.length) {
+          // Not enough to decide: keep '=' and what follows for the next chunk.
+          this.pending = Array.from(input.subarray(i));
+          break;
+        }
+        const a = input[i + 1]!;
+        const b = input[i + 2]!;
+        if (a === 13 && b === 10) {
+          i += 3;
+          continue;
+        }
+        if (a === 10) {
+          i += 2;
+          continue;
+        }
+        const h = hexValue(a);
+        const l = hexValue(b);
+        if (h >= 0 && l >= 0) {
+          out[o++] = (h << 4) | l;
+          i += 3;
+          continue;
+        }
+        // '=' followed by whitespace up to the line end is a soft break with padding.
+        let j = i + 1;
+        while (j < input.length && (input[j] === 32 || input[j] === 9)) j++;
+        if (j === input.length) {
+          this.pending = Array.from(input.subarray(i));
+          break;
+        }
+        if (input[j] === 13 || input[j] === 10) {
+          i = input[j] === 13 && input[j + 1] === 10 ? j + 2 : j + 1;
+          if (input[j] === 13 && j + 1 === input.length) {
+            this.pending = [61, 13];
+            break;
+          }
+          continue;
+        }
+        out[o++] = c;
+        i++;
+        continue;
+      }
+      if (c === 32 || c === 9) {
+        // Trailing whitespace before a line break is dropped; elsewhere it is data.
+        let j = i;
+        while (j < input.length && (input[j] === 32 || input[j] === 9)) j++;
+        if (j === input.length) {
+          this.pending = Array.from(input.subarray(i));
+          break;
+        }
+        if (input[j] === 13 || input[j] === 10) {
+          i = j;
+          continue;
+        }
+        while (i < j) out[o++] = input[i++]!;
+        continue;
+      }
+      out[o++] = c;
+      i++;
+    }
+    return out.subarray(0, o);
+  }
+
+  end(): Uint8Array {
+    // At the end of the part: trailing whitespace is dropped, a lone '=' is a soft break.
+    const rest = this.pending;
+    this.pending = [];
+    if (rest[0] === 61) {
+      const h = rest.length >= 3 ? hexValue(rest[1]!) : -1;
+      const l = rest.length >= 3 ? hexValue(rest[2]!) : -1;
+      if (h >= 0 && l >= 0) return Uint8Array.of((h << 4) | l);
+      return rest.slice(1).every((b) => b === 32 || b === 9 || b === 13 || b === 10) ? EMPTY : Uint8Array.from(rest);
+    }
+    return EMPTY;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
