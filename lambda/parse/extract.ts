@@ -126,7 +126,12 @@ class Extraction {
   private rootHeader: Uint8Array | undefined;
   private firstTextCharset: string | undefined;
   private leaf: Leaf | undefined;
-  private readonly childCount = new Map<MimeNode, number>();
+  /**
+   * The root multipart's own bytes until its first part appears. If none ever does (no
+   * boundary parameter, or a boundary the body never uses) they are the only readable text.
+   */
+  private salvage: TextCollector | undefined;
+  private salvageDefect: ParseDefect = 'multipart-without-parts';
 
   constructor(
     private readonly limits: ParseLimits,
@@ -146,6 +151,7 @@ class Extraction {
     }
     // Multipart structure (preamble, boundary lines, epilogue): the current leaf has ended.
     await this.endLeaf();
+    if (this.salvage && chunk.node.root) this.salvage.add(chunk.value);
   }
 
   async endLeaf(): Promise<void> {
@@ -227,6 +233,13 @@ class Extraction {
       if (truncated) this.defects.add(defect);
       return { value, truncated };
     };
+    if (this.salvage && this.texts.length === 0 && this.htmls.length === 0) {
+      this.defects.add(this.salvageDefect);
+      const bytes = Buffer.concat(this.salvage.chunks);
+      this.texts.push(normaliseBreaks(decodeText(bytes, undefined).text));
+      this.textSize = bytes.length;
+      this.textCut = this.salvage.cut;
+    }
     const text = cap(this.texts, this.textCut, 'text-truncated');
     const html = cap(this.htmls, this.htmlCut, 'html-truncated');
     return {
@@ -242,9 +255,15 @@ class Extraction {
   private onNode(node: MimeNode): void {
     const depth = depthOf(node);
     if (depth > this.limits.maxDepth) throw new ParseError('PARSE_TOO_DEEP', `MIME nesting deeper than ${this.limits.maxDepth}`);
-    if (node.root) this.rootHeader = node.getHeaders();
+    if (node.root) {
+      this.rootHeader = node.getHeaders();
+      if (node.multipart) {
+        this.salvage = new TextCollector(this.limits.maxBodyChars * 4 + 16);
+        if (!node._boundary) this.salvageDefect = 'no-content-type-boundary';
+      }
+    }
     const parent = node.parentNode || undefined;
-    if (parent) this.childCount.set(parent, (this.childCount.get(parent) ?? 0) + 1);
+    if (parent?.root) this.salvage = undefined;
     const declared = (node.contentType || '').toLowerCase();
     // RFC 2045 section 5.2: no Content-Type means text/plain; RFC 2046 5.1.5: message/rfc822 in a digest.
     const contentType = declared || (parent?.multipart === 'digest' ? 'message/rfc822' : 'text/plain');
@@ -290,11 +309,13 @@ class Extraction {
       await this.take(leaf, leaf.decoder.write(value));
       return;
     }
-    // Hold back the last two octets: if the part ends here they are the boundary's line break.
-    const joined = leaf.held.length ? Buffer.concat([leaf.held, value]) : value;
-    const cut = Math.max(0, joined.length - 2);
-    leaf.held = Uint8Array.from(joined.subarray(cut));
-    if (cut > 0) await this.take(leaf, leaf.decoder.write(joined.subarray(0, cut)));
+    // Hold back a final line break: if the part ends here it belongs to the boundary. The
+    // splitter yields whole lines, so a break is never split across chunks.
+    if (leaf.held.length) await this.take(leaf, leaf.decoder.write(leaf.held));
+    const n = value.length;
+    const hold = n >= 2 && value[n - 2] === 13 && value[n - 1] === 10 ? 2 : n >= 1 && (value[n - 1] === 10 || value[n - 1] === 13) ? 1 : 0;
+    leaf.held = hold ? Uint8Array.from(value.subarray(n - hold)) : EMPTY;
+    if (n - hold > 0) await this.take(leaf, leaf.decoder.write(value.subarray(0, n - hold)));
   }
 
   private async take(leaf: Leaf, bytes: Uint8Array): Promise<void> {
@@ -312,7 +333,8 @@ class Extraction {
       this.defects.add('unknown-charset');
       this.unknownCharsets.add(leaf.part.charset);
     }
-    let text = decoded.text;
+    let text = normaliseBreaks(decoded.text);
+    // RFC 3676: format=flowed soft breaks are undone for the reader.
     if (leaf.part.role === 'text' && leaf.node.flowed) text = libmime.decodeFlowed(text, leaf.node.delSp);
     if (leaf.part.role === 'text') {
       this.texts.push(text);
@@ -327,7 +349,7 @@ class Extraction {
 
   private async endAttachment(leaf: Leaf): Promise<void> {
     const { node, part } = leaf;
-    const digest = leaf.spool ? leaf.spool.finish() : { size: leaf.size, sha256: leaf.hash!.digest('hex') };
+    const digest = leaf.spool ? await leaf.spool.finish() : { size: leaf.size, sha256: leaf.hash!.digest('hex') };
     const contentId = node.headers ? clean(node.headers.getFirst('content-id'), this.limits.maxValueChars).replace(/^<|>$/g, '') : '';
     const filename = node.filename ? clean(String(node.filename), this.limits.maxValueChars) : '';
     const info: AttachmentInfo = {
@@ -363,6 +385,11 @@ function roleOf(contentType: string, disposition: string | undefined, filename: 
   if (contentType === 'text/plain' || contentType.startsWith('multipart/')) return 'text';
   if (contentType === 'text/html') return 'html';
   return 'attachment';
+}
+
+/** CRLF and lone CR become LF: what JSON consumers expect of text. */
+function normaliseBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 function depthOf(node: MimeNode): number {

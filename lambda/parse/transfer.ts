@@ -30,44 +30,47 @@ export function isKnownTransferEncoding(encoding: string | false | undefined): b
   return ['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable'].includes((encoding || '').trim().toLowerCase());
 }
 
-// 0 marks a byte outside the base64 alphabet (skipped, as RFC 2045 section 6.8 says to).
+// 1 marks a base64 character (both alphabets: Node's decoder accepts '-' and '_' too).
 const B64 = new Uint8Array(256);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i + 1));
-// base64url as some senders use it: same sextets.
-B64['-'.charCodeAt(0)] = 63;
-B64['_'.charCodeAt(0)] = 64;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64[c.charCodeAt(0)] = 1;
 
-/** RFC 2045 section 6.8: ignores line breaks and any character outside the alphabet, stops at '='. */
+/**
+ * RFC 2045 section 6.8: line breaks and characters outside the alphabet are ignored; '=' ends
+ * the data. Node's native decoder (which skips them too) does the work on whole quanta; the
+ * last 0-3 alphabet characters wait for the next chunk. No per-line strings: memory stays flat.
+ */
 class Base64Decoder implements TransferDecoder {
-  private bits = 0;
-  private nbits = 0;
-  private padded = false;
+  private carry = '';
+  private done = false;
 
   write(chunk: Uint8Array): Uint8Array {
-    const out = new Uint8Array(Math.floor(((chunk.length + 4) * 3) / 4));
-    let o = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (c === 61) {
-        // '=' ends the data; a later part of the same body would be a new, broken encoding.
-        this.padded = true;
-        continue;
-      }
-      const v = B64[c]!;
-      if (v === 0 || this.padded) continue;
-      this.bits = ((this.bits << 6) | (v - 1)) & 0xffffff;
-      this.nbits += 6;
-      if (this.nbits >= 8) {
-        this.nbits -= 8;
-        out[o++] = (this.bits >> this.nbits) & 0xff;
-      }
+    if (this.done) return EMPTY;
+    let data = chunk;
+    const pad = chunk.indexOf(61);
+    if (pad >= 0) {
+      // Padding ends the encoded data; a later part of the same body would be a new, broken encoding.
+      this.done = true;
+      data = chunk.subarray(0, pad);
     }
-    return out.subarray(0, o);
+    let valid = this.carry.length;
+    for (let i = 0; i < data.length; i++) valid += B64[data[i]!]!;
+    let keep = this.done ? 0 : valid % 4;
+    let cut = data.length;
+    while (keep > 0 && cut > 0) {
+      cut--;
+      keep -= B64[data[cut]!]!;
+    }
+    const head = Buffer.from(data.buffer, data.byteOffset, cut).toString('latin1');
+    const text = this.carry + head;
+    this.carry = this.done ? '' : Buffer.from(data.buffer, data.byteOffset + cut, data.length - cut).toString('latin1');
+    return text.length ? Buffer.from(text, 'base64') : EMPTY;
   }
 
   end(): Uint8Array {
-    // Left-over bits (fewer than 8) are padding, never data.
-    return EMPTY;
+    const rest = this.carry;
+    this.carry = '';
+    // 2 or 3 characters left are an unpadded final quantum (Node decodes them); 1 is never data.
+    return rest.length ? Buffer.from(rest, 'base64') : EMPTY;
   }
 }
 
