@@ -40,6 +40,7 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
  * last 0-3 alphabet characters wait for the next chunk. No per-line strings: memory stays flat.
  */
 class Base64Decoder implements TransferDecoder {
+  /** 0-3 alphabet characters of an unfinished quantum (never anything else: its length counts). */
   private carry = '';
   private done = false;
 
@@ -54,15 +55,21 @@ class Base64Decoder implements TransferDecoder {
     }
     let valid = this.carry.length;
     for (let i = 0; i < data.length; i++) valid += B64[data[i]!]!;
+    const latin1 = (from: number, to: number): string => Buffer.from(data.buffer, data.byteOffset + from, to - from).toString('latin1');
+    if (valid < 4 && !this.done) {
+      // Not one whole quantum yet: keep the alphabet characters only (bounded to 3).
+      this.carry = (this.carry + latin1(0, data.length)).replace(/[^A-Za-z0-9+/_-]+/g, '');
+      return EMPTY;
+    }
     let keep = this.done ? 0 : valid % 4;
     let cut = data.length;
     while (keep > 0 && cut > 0) {
       cut--;
       keep -= B64[data[cut]!]!;
     }
-    const head = Buffer.from(data.buffer, data.byteOffset, cut).toString('latin1');
-    const text = this.carry + head;
-    this.carry = this.done ? '' : Buffer.from(data.buffer, data.byteOffset + cut, data.length - cut).toString('latin1');
+    // valid >= 4 means the last (valid % 4) characters all lie in `data`, after `cut`.
+    const text = this.carry + latin1(0, cut);
+    this.carry = this.done ? '' : latin1(cut, data.length).replace(/[^A-Za-z0-9+/_-]+/g, '');
     return text.length ? Buffer.from(text, 'base64') : EMPTY;
   }
 
