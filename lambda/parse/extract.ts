@@ -347,11 +347,22 @@ class Extraction {
     }
   }
 
+  /**
+   * A filename written as raw 8-bit octets in a legacy charset (no RFC 2231/2047 label) reaches
+   * us one code point per octet: read those octets like a raw 8-bit header value.
+   */
+  private raw8bitFilename(node: MimeNode, filename: string): string {
+    if (!/[\x80-\xff]/.test(filename) || /[^\x00-\xff]/.test(filename)) return filename;
+    if (!node.getHeaders().some((octet) => octet >= 0x80)) return filename;
+    this.defects.add('raw-8bit-header');
+    return decodeText(Buffer.from(filename, 'latin1'), undefined, this.firstTextCharset).text;
+  }
+
   private async endAttachment(leaf: Leaf): Promise<void> {
     const { node, part } = leaf;
     const digest = leaf.spool ? await leaf.spool.finish() : { size: leaf.size, sha256: leaf.hash!.digest('hex') };
     const contentId = node.headers ? clean(node.headers.getFirst('content-id'), this.limits.maxValueChars).replace(/^<|>$/g, '') : '';
-    const filename = node.filename ? clean(String(node.filename), this.limits.maxValueChars) : '';
+    const filename = node.filename ? clean(this.raw8bitFilename(node, String(node.filename)), this.limits.maxValueChars) : '';
     const info: AttachmentInfo = {
       ...(filename ? { filename } : {}),
       contentType: part.contentType,

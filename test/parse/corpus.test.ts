@@ -85,6 +85,7 @@ describe('MIME corpus: what each shape must show', () => {
       from: [{ name: 'Иван', address: 'ivan@example.test' }],
       defects: ['raw-8bit-header'],
     });
+    expect((await parse('unlabelled-8bit-filename')).message).toMatchObject({ attachments: [{ filename: 'Счёт.pdf' }], defects: ['raw-8bit-header'] });
     expect((await parse('utf8-headers')).message).toMatchObject({ subject: 'Grüße aus Köln', from: [{ name: 'Jörg Müller' }] });
   });
 
