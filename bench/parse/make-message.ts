@@ -13,8 +13,11 @@ export interface MadeMessage {
   attachmentSha256: string;
 }
 
-/** Writes a message of about `totalBytes` whose attachment takes all but ~2 KiB of it. */
-export async function makeMessage(path: string, totalBytes: number): Promise<MadeMessage> {
+/** What fills the message: one base64 attachment, or one long text/plain body (no attachment). */
+export type MessageShape = 'attachment' | 'text';
+
+/** Writes a message of about `totalBytes` whose attachment (or text body) takes all but ~2 KiB of it. */
+export async function makeMessage(path: string, totalBytes: number, shape: MessageShape = 'attachment'): Promise<MadeMessage> {
   const out = createWriteStream(path);
   let size = 0;
   const write = async (text: string): Promise<void> => {
@@ -44,9 +47,9 @@ export async function makeMessage(path: string, totalBytes: number): Promise<Mad
       '<p>See the attached file.</p>',
       '--alt--',
       '--bench-boundary',
-      'Content-Type: application/octet-stream; name="data.bin"',
-      'Content-Disposition: attachment; filename="data.bin"',
-      'Content-Transfer-Encoding: base64',
+      ...(shape === 'text'
+        ? ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit']
+        : ['Content-Type: application/octet-stream; name="data.bin"', 'Content-Disposition: attachment; filename="data.bin"', 'Content-Transfer-Encoding: base64']),
       '',
       '',
     ].join('\r\n'),
@@ -70,6 +73,7 @@ export async function makeMessage(path: string, totalBytes: number): Promise<Mad
     const bytes = block.subarray(0, n * 57);
     hash.update(bytes);
     attachmentSize += bytes.length;
+    // The text shape writes the same lines: base64 characters are plain text too.
     const b64 = bytes.toString('base64');
     let text = '';
     for (let i = 0; i < b64.length; i += 76) text += b64.slice(i, i + 76) + '\r\n';
@@ -78,5 +82,5 @@ export async function makeMessage(path: string, totalBytes: number): Promise<Mad
   await write(closing.slice(2));
   out.end();
   await once(out, 'finish');
-  return { size, attachmentSize, attachmentSha256: hash.digest('hex') };
+  return shape === 'text' ? { size, attachmentSize: 0, attachmentSha256: '' } : { size, attachmentSize, attachmentSha256: hash.digest('hex') };
 }
