@@ -10,10 +10,10 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { Splitter, type MimeNode, type SplitterChunk } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
-import { parseAddressList } from './addresses.js';
 import { decodeText } from './charset.js';
 import { ParseError } from './errors.js';
-import { clean, decodeValue, firstField, joinedFields, messageIds, parseDate, splitHeaderBlock } from './header-fields.js';
+import { envelopeFields } from './envelope.js';
+import { clean } from './header-fields.js';
 import { attachmentKey, messageJsonKey } from './keys.js';
 import { resolveParseLimits, type ParseLimits } from './limits.js';
 import { Spool } from './spool.js';
@@ -171,44 +171,9 @@ class Extraction {
   }
 
   result(): ParsedMessage {
-    if (!this.rootHeader) throw new ParseError('PARSE_NO_HEADER', 'the message is empty');
-    const fields = splitHeaderBlock(this.rootHeader);
-    if (fields.length === 0) throw new ParseError('PARSE_NO_HEADER', 'the message has no header field');
-    const max = this.limits.maxValueChars;
-    const hint = this.firstTextCharset;
-    const value = (name: string): string | undefined => {
-      const raw = firstField(fields, name);
-      if (raw === undefined) return undefined;
-      const decoded = decodeValue(raw, hint, max);
-      if (decoded.rawCharset) this.defects.add('raw-8bit-header');
-      return decoded.text;
-    };
-    const addresses = (name: string) => {
-      const raw = joinedFields(fields, name);
-      if (raw === undefined) return [];
-      // 8-bit octets are read first (with the hint); encoded words are decoded per display name.
-      const text = /[\x80-\xff]/.test(raw) ? (this.defects.add('raw-8bit-header'), decodeText(Buffer.from(raw, 'latin1'), undefined, hint).text) : raw;
-      return parseAddressList(text, this.limits.maxAddresses, max);
-    };
-    const dateRaw = value('date');
-    const date = parseDate(firstField(fields, 'date'));
-    if (dateRaw && !date) this.defects.add('invalid-date');
-    const subject = value('subject');
-    const messageId = messageIds(firstField(fields, 'message-id'), 1, max)[0];
     return {
       parsedVersion: 1,
-      ...(subject !== undefined ? { subject } : {}),
-      from: addresses('from'),
-      sender: addresses('sender'),
-      replyTo: addresses('reply-to'),
-      to: addresses('to'),
-      cc: addresses('cc'),
-      bcc: addresses('bcc'),
-      ...(date ? { date } : {}),
-      ...(dateRaw ? { dateRaw } : {}),
-      ...(messageId ? { messageId } : {}),
-      inReplyTo: messageIds(firstField(fields, 'in-reply-to'), this.limits.maxReferences, max),
-      references: messageIds(firstField(fields, 'references'), this.limits.maxReferences, max),
+      ...envelopeFields(this.rootHeader, this.firstTextCharset, this.limits, this.defects),
       ...this.bodies(),
       attachments: this.attachments,
       parts: this.parts,
