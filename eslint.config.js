@@ -19,6 +19,13 @@ export default tseslint.config(
     },
   },
   {
+    // Parsing knows MIME, nothing of POP3, AWS or the sync core: the core calls it, not the reverse.
+    files: ['lambda/parse/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'node:net', 'node:tls', '**/sync/**', '**/adapters/**', '**/pop3/**'] }],
+    },
+  },
+  {
     // The protocol engine knows POP3, nothing of AWS.
     files: ['lambda/pop3/**/*.ts'],
     rules: {
