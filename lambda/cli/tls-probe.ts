@@ -50,17 +50,18 @@ export async function withImplicitTlsCheck<T>(
 ): Promise<T> {
   const local = new AbortController();
   // The caller's abort (Ctrl-C) reaches `open` too (by hand: AbortSignal.any needs Node 20.3).
+  // The listener stays for the session's whole life: the opened session watches `linked`, so a
+  // Ctrl-C after login must still reach it (it drops the session without QUIT).
   const onAbort = (): void => local.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   const linked = local.signal;
-  if (target.tls === 'implicit') return open(linked).finally(() => signal?.removeEventListener('abort', onAbort));
+  if (target.tls === 'implicit') return open(linked);
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
   const opening = open(linked).finally(() => {
     settled = true;
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
   });
   const mismatch = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
