@@ -52,6 +52,8 @@ export async function runDemo(argv: readonly string[]): Promise<ExitCodeValue> {
             auth: { user: DEMO_USER, secret: { env: PASSWORD_ENV }, mechanisms: ['USER'] },
             mode,
             delete: 'never',
+            // The demo server is the same mailbox on a new port each run.
+            acceptNewIdentity: true,
           },
         ],
       },
