@@ -18,7 +18,7 @@ export async function bundleSection(bench: Bench): Promise<void> {
   const outfile = join(bench.work, 'bundle', 'handler.mjs');
   const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs'), '--outfile', outfile], { cwd: REPO_ROOT });
   const kib = Number(/^bundle: .*? ([\d.]+) KiB/m.exec(stdout)?.[1]);
-  const importMs = Number(/^import time .*: ([\d.]+) ms/m.exec(stdout)?.[1]);
+  const importMs = Number(/^import time(?:, plain)? .*?: ([\d.]+) ms/m.exec(stdout)?.[1]);
   if (!Number.isFinite(kib) || !Number.isFinite(importMs)) throw new Error(`cannot read scripts/bundle.mjs's output: ${stdout.slice(0, 500)}`);
   bench.results.bundle = { kib, importMs };
   bench.rows.push(['Lambda handler bundle (KiB) / cold import (ms)', `${fmt(kib)} / ${fmt(importMs)}`, '', '', '', 'scripts/bundle.mjs, median of 5 fresh imports']);
