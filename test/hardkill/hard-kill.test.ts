@@ -147,7 +147,7 @@ async function campaign(mode: Mode, seed: number): Promise<Tally> {
   const context = (what: string): string => `[hard-kill ${mode.name} seed ${SEED}] ${what}`;
   const expected: Expected = { shas };
 
-  const check = async (when: string): Promise<Audit> => {
+  const check = async (when: string, final = false): Promise<Audit> => {
     const [{ objects, sidecars, leftovers }, events, onServer] = await Promise.all([mode.objects(), readEvents(mode.eventsFile), maildirShas(dovecot, user)]);
     tally.leftovers = leftovers;
     const a = audit(expected, objects, sidecars, events, onServer);
@@ -156,7 +156,10 @@ async function campaign(mode: Mode, seed: number): Promise<Tally> {
     expect(a.duplicateObjects, context(`${when}: one message stored under two keys`)).toBe(0);
     expect(a.corruptObjects, context(`${when}: an object holds bytes Dovecot never served`)).toBe(0);
     expect(a.wrongKeys, context(`${when}: an object under another key than its UID gives`)).toBe(0);
-    expect(a.missingSidecars, context(`${when}: an object without its metadata sidecar`)).toBe(0);
+    // The folder store links the message, then writes its sidecar (no lock files): a kill between
+    // the two leaves an object without one. It is never recorded (recording waits for put() and
+    // commit()), so the next poll fetches it again and the store writes the sidecar then.
+    if (final) expect(a.missingSidecars, context(`${when}: an object without its metadata sidecar`)).toBe(0);
     // A torn line alone is harmless (that batch was never acknowledged, so it is republished);
     // an acknowledged event lost in one shows up as `unannounced` or `deletedUnsafely`.
     if (!mode.deletes) expect(a.onServer, context(`${when}: keep mode deleted something`)).toBe(delivered);
@@ -228,7 +231,7 @@ async function campaign(mode: Mode, seed: number): Promise<Tally> {
     expected.keys = keys;
   }
   expect(keys.size).toBe(MESSAGES);
-  tally.audit = await check('after the final clean poll');
+  tally.audit = await check('after the final clean poll', true);
   return tally;
 }
 
