@@ -12,6 +12,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/**
+ * Median of the per-round ratios a[i] / b[i]. Both ran back to back in the same round, so a
+ * burst of load on the shared machine hits the pair and mostly cancels in their ratio.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / (b[i] as number)));
+}
+
 /** One target from the issue, evaluated. */
 export interface TargetVerdict {
   name: string;

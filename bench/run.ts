@@ -23,7 +23,7 @@ import type { BenchTarget, ContenderResult } from './contender-spec.js';
 import { runContender } from './contender-runner.js';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { mpopStartMs, mpopVersion, prepareMpop, type MpopAccount } from './mpop.js';
-import { fmt, median, table, verdict, type TargetVerdict } from './report.js';
+import { fmt, median, pairedRatio, table, verdict, type TargetVerdict } from './report.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -315,14 +315,6 @@ async function ours(target: BenchTarget): Promise<ContenderResult> {
 async function raw(target: BenchTarget, expected: number): Promise<ContenderResult> {
   const { pipelineWindow: window, pipelineLowWater: lowWater } = DEFAULT_POP3_LIMITS;
   return checked(await runContender({ kind: 'raw-all', target, window, lowWater }), expected, 'raw');
-}
-
-/**
- * Median of the per-repetition ratios a[i] / b[i]. Both ran back to back in the same round, so a
- * burst of load on the shared machine hits the pair and mostly cancels in their ratio.
- */
-function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  return median(a.map((x, i) => x / (b[i] as number)));
 }
 
 function checked(result: ContenderResult, expected: number, who: Contender): ContenderResult {

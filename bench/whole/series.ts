@@ -6,6 +6,8 @@
  */
 import { fmt, median } from '../report.js';
 
+export { pairedRatio } from '../report.js';
+
 /** One timed run of one contender. */
 export interface Sample {
   elapsedMs: number;
@@ -58,11 +60,6 @@ export async function interleave<K extends string>(
     }
   }
   return series;
-}
-
-/** Median of the per-round ratios a[i] / b[i]. */
-export function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  return median(a.map((x, i) => x / (b[i] as number)));
 }
 
 /** A series as stored in the results JSON: every figure plus its median. */

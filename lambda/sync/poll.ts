@@ -300,8 +300,9 @@ async function finish(
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
   await handle.end('quit');
   // RFC 2449 section 6.7: with EXPIRE 0 the server also removed everything we retrieved.
+  const deleted = new Set(msgs);
   const expired = handle.session.capabilities.expire === 0
-    ? listing.filter((m) => recorder.retrieved.has(m.uid) && !msgs.includes(m.msg)).map((m) => m.msg)
+    ? listing.filter((m) => recorder.retrieved.has(m.uid) && !deleted.has(m.msg)).map((m) => m.msg)
     : [];
   if (msgs.length === 0 && expired.length === 0) return;
   summary.deleted = msgs.length;
