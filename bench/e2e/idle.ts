@@ -7,7 +7,7 @@
 import type { MpopResult } from '../mpop.js';
 import { countRequests } from '../../lambda/adapters/aws-counter.js';
 import { createHandler } from '../../lambda/handler/index.js';
-import { createHandlerRuntime } from '../../lambda/handler/runtime.js';
+import { createHandlerRuntime } from '../../lambda/compose/handler-runtime.js';
 import { lambdaContext } from '../../test/handler/support.js';
 import { median } from '../report.js';
 import { installFakeAws } from './aws-fakes.js';

@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { countRequests } from '../../lambda/adapters/aws-counter.js';
 import { createHandler } from '../../lambda/handler/index.js';
-import { createHandlerRuntime } from '../../lambda/handler/runtime.js';
+import { createHandlerRuntime } from '../../lambda/compose/handler-runtime.js';
 import { lambdaContext } from '../../test/handler/support.js';
 import { readVmHwmKb } from '../proc-watch.js';
 import { installFakeAws } from './aws-fakes.js';

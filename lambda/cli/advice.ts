@@ -2,7 +2,7 @@
  * The fix for a failure, one rule per error code, shared by `check` (its findings) and `poll`
  * (its summary, text and --json), so both say the same thing about the same failure.
  */
-import type { ConnectTarget } from '../config/connect-errors.js';
+import type { ConnectTarget } from '../compose/connect-errors.js';
 
 /** A classified failure, as PollSummary.error and CheckReport.error carry it. */
 export interface FailureInfo {

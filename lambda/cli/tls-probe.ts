@@ -7,7 +7,7 @@
  */
 import tls from 'node:tls';
 import type { MailboxConfig } from '../config/schema.js';
-import { implicitTlsPortMessage, type ConnectTarget } from '../config/connect-errors.js';
+import { implicitTlsPortMessage, type ConnectTarget } from '../compose/connect-errors.js';
 import { ConfigError } from '../config/errors.js';
 import type { TlsInfo } from '../pop3/index.js';
 import { probePreAuth } from './check/pre-auth.js';

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { runInvocation, type HandlerResult } from './run.js';
-import { createHandlerRuntime, type HandlerRuntime } from './runtime.js';
+import { createHandlerRuntime, type HandlerRuntime } from '../compose/handler-runtime.js';
 
 export type { HandlerResult } from './run.js';
 export { RetryableInvocationError } from './run.js';

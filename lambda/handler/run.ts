@@ -7,9 +7,9 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Secret } from '../adapters/secrets/secret.js';
-import { toMailboxPolicy } from '../config/mapping.js';
+import { toMailboxPolicy } from '../compose/policy.js';
 import type { Config, MailboxConfig } from '../config/schema.js';
-import { buildPollDependencies } from '../config/wiring.js';
+import { buildPollDependencies } from '../compose/dependencies.js';
 import { IngestError } from '../shared/errors.js';
 import { pollMailbox } from '../sync/poll.js';
 import type { Logger } from '../sync/ports.js';
@@ -19,7 +19,7 @@ import { invocationBudget, type InvocationBudget } from './deadline.js';
 import { eventDueTime, selectMailboxes } from './event.js';
 import { recordError, recordPollMetrics, recordRetryDeferred } from './metrics.js';
 import { decideRetry } from './retry-age.js';
-import { portLogger, type HandlerRuntime } from './runtime.js';
+import { portLogger, type HandlerRuntime } from '../compose/handler-runtime.js';
 
 /** What the handler returns: one summary per polled mailbox, or why nothing was polled. */
 export interface HandlerResult {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DEFAULTS } from '../../lambda/config/defaults.js';
 import { parseConfig, type ConfigInput } from '../../lambda/config/schema.js';
-import { mailboxIdentity, toMailboxPolicy } from '../../lambda/config/mapping.js';
+import { mailboxIdentity, toMailboxPolicy } from '../../lambda/compose/policy.js';
 
 const minimal: ConfigInput = {
   mailboxes: [{ id: 'inbox', host: 'pop.example.com', auth: { user: 'me', secret: { env: 'POP3_PASSWORD' } } }],

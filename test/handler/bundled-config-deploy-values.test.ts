@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHandlerRuntime } from '../../lambda/handler/runtime.js';
+import { createHandlerRuntime } from '../../lambda/compose/handler-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pop3-ingest-config-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

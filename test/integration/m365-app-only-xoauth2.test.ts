@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthTokenProvider } from '../../lambda/adapters/oauth/token-provider.js';
 import { Secret } from '../../lambda/adapters/secrets/secret.js';
 import type { SecretProvider, SecretValue } from '../../lambda/adapters/secrets/types.js';
-import { resolveCredentials, toConnectOptions } from '../../lambda/config/connect-options.js';
+import { resolveCredentials, toConnectOptions } from '../../lambda/compose/connect-options.js';
 import { parseConfig } from '../../lambda/config/schema.js';
 import { connectPop3 } from '../../lambda/pop3/index.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';

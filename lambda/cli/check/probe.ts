@@ -4,14 +4,14 @@
  * the NOOP round trip. Never RETR, never DELE: checking a mailbox cannot change it.
  */
 import type { MailboxConfig } from '../../config/schema.js';
-import { readCaFile, resolveCredentials, toConnectOptions, toTlsOptions } from '../../config/connect-options.js';
+import { readCaFile, resolveCredentials, toConnectOptions, toTlsOptions } from '../../compose/connect-options.js';
 import { OAuthTokenProvider } from '../../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../../adapters/secrets/types.js';
 import { connectPop3, type Pop3Capabilities, type Pop3Session, type TlsInfo } from '../../pop3/index.js';
 import { classifyError } from '../../shared/errors.js';
 import type { Logger } from '../../sync/ports.js';
 import { escapeText } from '../output.js';
-import { explainConnectError } from '../../config/connect-errors.js';
+import { explainConnectError } from '../../compose/connect-errors.js';
 import { describeCertificate, inspectCertificate, withImplicitTlsCheck } from '../tls-probe.js';
 import { diagnose } from './diagnose.js';
 import { probePreAuth } from './pre-auth.js';

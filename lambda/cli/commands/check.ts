@@ -10,7 +10,7 @@ import type { CheckReport } from '../check/report.js';
 import { ExitCode, exitCodeForCategory, type ExitCodeValue } from '../exit-codes.js';
 import { configFromFlags } from '../flags-config.js';
 import { CliLogger, logLevelFrom, writeResult } from '../output.js';
-import { createSecretProvider } from '../runtime.js';
+import { createSecretProvider } from '../../compose/services.js';
 import { CHECK_SPEC } from './specs.js';
 
 const DEFAULT_TIMEOUT_S = 30;

@@ -17,8 +17,8 @@ import { startDemoServer, type DemoServer } from '../demo/server.js';
 import { ExitCode, exitCodeForSummary, type ExitCodeValue } from '../exit-codes.js';
 import { formatSummary } from '../format-summary.js';
 import { CliLogger, escapeText, formatBytes, logLevelFrom, writeResult } from '../output.js';
-import { pollMailboxes } from '../poll-runner.js';
-import { createCliRuntime } from '../runtime.js';
+import { pollMailboxes } from '../../compose/poll-mailboxes.js';
+import { createCliRuntime } from '../../compose/services.js';
 import { DEMO_SPEC } from './specs.js';
 
 /** Default demo output folder. */

@@ -2,7 +2,7 @@
  * `pop3-ingest poll`: one mailbox by flags, or every mailbox of --config FILE.
  */
 import { dirname, join, resolve } from 'node:path';
-import { readCaFile } from '../../config/connect-options.js';
+import { readCaFile } from '../../compose/connect-options.js';
 import { findMailbox, type Config, type MailboxConfig } from '../../config/schema.js';
 import { fixFor } from '../advice.js';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag, type FlagValues } from '../args.js';
@@ -13,9 +13,9 @@ import { formatDestinations, formatSummary, formatTotals, type Destinations, typ
 import { interruptController } from '../interrupt.js';
 import { checkOutDir } from '../out-dir.js';
 import { CliLogger, logLevelFrom, writeResult } from '../output.js';
-import { pollMailboxes, type MailboxRun } from '../poll-runner.js';
+import { pollMailboxes, type MailboxRun } from '../../compose/poll-mailboxes.js';
 import { ProgressLine } from '../progress.js';
-import { createCliRuntime } from '../runtime.js';
+import { createCliRuntime } from '../../compose/services.js';
 import { POLL_SPEC } from './specs.js';
 
 /** Default local output folder. */

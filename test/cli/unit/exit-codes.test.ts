@@ -6,7 +6,7 @@ import { ExitCode, EXIT_CODE_HELP, exitCodeForError, exitCodeForSummary, worstEx
 import { usageError } from '../../../lambda/cli/errors.js';
 import { ConfigError } from '../../../lambda/config/errors.js';
 import { Pop3Error } from '../../../lambda/pop3/errors.js';
-import { failedSummary } from '../../../lambda/cli/poll-runner.js';
+import { failedSummary } from '../../../lambda/compose/poll-mailboxes.js';
 import type { PollSummary } from '../../../lambda/sync/types.js';
 
 const summary = (status: PollSummary['status'], category?: string, code = 'X'): PollSummary => ({

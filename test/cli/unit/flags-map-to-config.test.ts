@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromFlags, defaultMailboxId } from '../../../lambda/cli/flags-config.js';
-import { toMailboxPolicy } from '../../../lambda/config/mapping.js';
+import { toMailboxPolicy } from '../../../lambda/compose/policy.js';
 
 const poll = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, POLL_SPEC), { requireLogin: true });
 const check = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, CHECK_SPEC), { requireLogin: false });

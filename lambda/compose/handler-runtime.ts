@@ -28,9 +28,9 @@ import type { SecretProvider } from '../adapters/secrets/types.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, parseConfig, type Config } from '../config/schema.js';
 import type { Logger } from '../sync/ports.js';
-import { HANDLER_ENV, METRICS } from './contract.js';
-import type { MetricsBase } from './metrics.js';
-import { asyncRetrySettings, type AsyncRetrySettings } from './retry-age.js';
+import { HANDLER_ENV, METRICS } from '../handler/contract.js';
+import type { MetricsBase } from '../handler/metrics.js';
+import { asyncRetrySettings, type AsyncRetrySettings } from '../handler/retry-age.js';
 
 /** Everything an invocation needs that outlives it. */
 export interface HandlerRuntime {

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { LocalSecretProvider } from '../adapters/secrets/local.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 
-/** What the CLI hands to the composition root (lambda/config/wiring.ts). */
+/** What the CLI hands to the composition root (lambda/compose/dependencies.ts). */
 export interface CliRuntime {
   secrets: SecretProvider;
   s3?: S3Client;

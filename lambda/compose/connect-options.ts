@@ -12,8 +12,8 @@ import { SecretError } from '../adapters/secrets/errors.js';
 import type { Secret } from '../adapters/secrets/secret.js';
 import { describeSecretRef, type SecretProvider } from '../adapters/secrets/types.js';
 import type { Pop3ConnectOptions, Pop3TlsOptions } from '../pop3/index.js';
-import { ConfigError } from './errors.js';
-import type { MailboxConfig } from './schema.js';
+import { ConfigError } from '../config/errors.js';
+import type { MailboxConfig } from '../config/schema.js';
 
 /** The credentials of one login, still wrapped: revealed only into the connect options. */
 export interface ResolvedCredentials {

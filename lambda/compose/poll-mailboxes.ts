@@ -1,18 +1,18 @@
 /**
  * Runs one poll per mailbox with bounded concurrency, through the same composition root as the
- * Lambda handler (lambda/config/wiring.ts) and the same sync core (lambda/sync/poll.ts).
+ * Lambda handler (lambda/compose/dependencies.ts) and the same sync core (lambda/sync/poll.ts).
  * A mailbox-level failure never stops the others; every mailbox gets a PollSummary.
  */
 import { hostname } from 'node:os';
 import type { Config, MailboxConfig } from '../config/schema.js';
-import { toMailboxPolicy } from '../config/mapping.js';
-import { buildPollDependencies } from '../config/wiring.js';
+import { toMailboxPolicy } from './policy.js';
+import { buildPollDependencies } from './dependencies.js';
 import { pollMailbox } from '../sync/poll.js';
 import { errorInfo, newSummary, statusFor } from '../sync/summary.js';
 import type { Logger } from '../sync/ports.js';
 import type { PollProgress, PollSummary } from '../sync/types.js';
-import { guideSource } from './guided-source.js';
-import type { CliRuntime } from './runtime.js';
+import { guideSource } from '../cli/guided-source.js';
+import type { CliRuntime } from './services.js';
 
 /** Options of {@link pollMailboxes}. */
 export interface PollRunOptions {

@@ -14,9 +14,9 @@ import { S3MessageStore } from '../../lambda/adapters/s3/message-store.js';
 import { S3StateStore } from '../../lambda/adapters/s3/state-store.js';
 import { LocalSecretProvider } from '../../lambda/adapters/secrets/local.js';
 import { Secret } from '../../lambda/adapters/secrets/secret.js';
-import { toConnectOptions } from '../../lambda/config/connect-options.js';
+import { toConnectOptions } from '../../lambda/compose/connect-options.js';
 import { parseConfig, type ConfigInput } from '../../lambda/config/schema.js';
-import { buildPollDependencies } from '../../lambda/config/wiring.js';
+import { buildPollDependencies } from '../../lambda/compose/dependencies.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pop3-ingest-wiring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,13 +13,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createPop3MailSource } from '../adapters/pop3/mail-source.js';
 import { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
-import { observeMailSource, type SourceErrorObserver } from '../observability/observed-source.js';
+import { observeMailSource, type SourceErrorObserver } from './observed-source.js';
 import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, StateStore } from '../sync/ports.js';
 import type { PollDependencies } from '../sync/types.js';
 import { explainConnectError } from './connect-errors.js';
 import { readCaFile, resolveCredentials, toConnectOptions } from './connect-options.js';
-import { ConfigError } from './errors.js';
-import type { Config, MailboxConfig } from './schema.js';
+import { ConfigError } from '../config/errors.js';
+import type { Config, MailboxConfig } from '../config/schema.js';
 
 /** Where the local adapters write when no bucket / bus is configured (CLI, tests). */
 export interface LocalTargets {

@@ -6,7 +6,7 @@
  * plain POP3 fails the same way on every retry.
  */
 import { Pop3Error } from '../pop3/errors.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../config/errors.js';
 
 /** Where a connection went, as configured. */
 export interface ConnectTarget {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MailboxPolicy } from '../sync/types.js';
-import type { MailboxConfig } from './schema.js';
+import type { MailboxConfig } from '../config/schema.js';
 
 /** What an entry point may add for one run only (a CLI flag, not a configuration). */
 export interface PolicyOverrides {
