@@ -6,7 +6,7 @@
  * a few settings that work for the CLI cannot work in the Lambda (a secret in a local env var or
  * file, a CA file on the deployer's disk): those are rejected here, naming the field and the fix.
  */
-import { readFileSync } from 'node:fs';
+import { parseConfigJson, readConfigText } from '../lambda/config/load.js';
 import { ConfigError, parseConfig, type Config, type ConfigIssue, type MailboxConfig } from '../lambda/config/schema.js';
 import { schedulePeriods, trySchedulePeriods, type SchedulePeriods } from './schedule-period.js';
 
@@ -31,19 +31,7 @@ export interface SecretReference {
 
 /** Reads and validates a JSON configuration file for deployment; throws ConfigError naming each bad field. */
 export function loadDeployConfig(path: string): DeployConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read configuration file ${path} (set it with: cdk synth -c config=path/to/mailboxes.json)`, [], { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}: ${(error as Error).message}`, [{ path: '', message: 'invalid JSON' }], { cause: error });
-  }
-  return validateDeployConfig(raw, path);
+  return validateDeployConfig(parseConfigJson(readConfigText(path, 'set it with: cdk synth -c config=path/to/mailboxes.json'), path), path);
 }
 
 /** Validates an already-parsed configuration object for deployment (what Pop3Poller does with its `config` prop). */

@@ -5,7 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
-import { ConfigError, loadConfigFile, MAILBOX_ID, parseConfig, type Config } from '../config/schema.js';
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError, MAILBOX_ID, parseConfig, type Config } from '../config/schema.js';
 import { booleanFlag, choiceFlag, integerFlag, stringFlag, type FlagValues } from './args.js';
 import { usageError } from './errors.js';
 

@@ -5,7 +5,7 @@
  * kept so the summary can show the server's own text next to our explanation.
  */
 import type { MailboxConfig } from '../config/schema.js';
-import { Pop3Error } from '../pop3/errors.js';
+import { Pop3Error } from '../pop3/index.js';
 import type { MailboxSession, MailSource } from '../sync/ports.js';
 import { describeCertificate, inspectCertificate, withImplicitTlsCheck } from './tls-probe.js';
 

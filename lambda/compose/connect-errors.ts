@@ -5,7 +5,7 @@
  * is a configuration error rather than a network one: implicit TLS against a port that speaks
  * plain POP3 fails the same way on every retry.
  */
-import { Pop3Error } from '../pop3/errors.js';
+import { Pop3Error } from '../pop3/index.js';
 import { ConfigError } from '../config/errors.js';
 
 /** Where a connection went, as configured. */

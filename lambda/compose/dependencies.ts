@@ -1,8 +1,8 @@
 /**
  * The composition root, shared by the Lambda handler and the CLI: turns one mailbox of a
  * validated configuration into the sync core's ports. S3 and EventBridge when the config names
- * a bucket / bus, a local folder and JSON lines otherwise. SDK adapters are imported lazily, so
- * a local CLI poll never loads the AWS SDK.
+ * a bucket / bus (with the clients the entry point built in aws-clients.ts), a local folder and
+ * JSON lines otherwise. Adapters are imported lazily, so a local CLI poll never loads the AWS SDK.
  *
  * Credentials are resolved when the session opens, not here: the OAuth2 token is fresh at login,
  * and after an auth failure (secret invalidated) the same dependencies log in with the new value.
@@ -97,8 +97,8 @@ function buildMailSource(mailbox: MailboxConfig, runtime: WiringRuntime): MailSo
 async function buildStores(config: Config, runtime: WiringRuntime): Promise<{ store: MessageStore; state: StateStore; lease: LeaseStore }> {
   const bucket = config.storage.bucket;
   if (bucket !== undefined) {
-    const [client, { S3MessageStore }, { S3StateStore }, { S3LeaseStore }] = await Promise.all([
-      runtime.s3 ?? defaultS3Client(),
+    const client = requireClient(runtime.s3, 'an S3 client');
+    const [{ S3MessageStore }, { S3StateStore }, { S3LeaseStore }] = await Promise.all([
       import('../adapters/s3/message-store.js'),
       import('../adapters/s3/state-store.js'),
       import('../adapters/s3/lease-store.js'),
@@ -126,10 +126,8 @@ async function buildStores(config: Config, runtime: WiringRuntime): Promise<{ st
 async function buildPublisher(config: Config, runtime: WiringRuntime): Promise<EventPublisher> {
   const { busName, source } = config.events;
   if (busName !== undefined) {
-    const [client, { EventBridgePublisher }] = await Promise.all([
-      runtime.eventBridge ?? defaultEventBridgeClient(),
-      import('../adapters/eventbridge/publisher.js'),
-    ]);
+    const client = requireClient(runtime.eventBridge, 'an EventBridge client');
+    const { EventBridgePublisher } = await import('../adapters/eventbridge/publisher.js');
     return new EventBridgePublisher({ client, eventBusName: busName, source });
   }
   const local = requireLocal(runtime, 'events.busName');
@@ -145,16 +143,8 @@ function requireLocal(runtime: WiringRuntime, field: string): LocalTargets {
   ]);
 }
 
-// Created only when a bucket or bus is configured but the entry point passed no client.
-let s3Default: Promise<S3Client> | undefined;
-let eventBridgeDefault: Promise<EventBridgeClient> | undefined;
-
-function defaultS3Client(): Promise<S3Client> {
-  s3Default ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client({}));
-  return s3Default;
-}
-
-function defaultEventBridgeClient(): Promise<EventBridgeClient> {
-  eventBridgeDefault ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => new EventBridgeClient({}));
-  return eventBridgeDefault;
+/** The entry points build a client for every configured bucket and bus; a missing one is a wiring bug. */
+function requireClient<T>(client: T | undefined, what: string): T {
+  if (client === undefined) throw new Error(`composition: ${what} is required for this configuration and was not given`);
+  return client;
 }

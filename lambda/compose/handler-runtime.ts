@@ -16,9 +16,8 @@
  * - POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE (default Pop3Ingest), POWERTOOLS_LOG_LEVEL.
  * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL: an S3-compatible endpoint (path-style addressing).
  */
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
@@ -26,11 +25,11 @@ import { LocalSecretProvider } from '../adapters/secrets/local.js';
 import { SecretsManagerProvider } from '../adapters/secrets/secrets-manager.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfigFile, parseConfig, type Config } from '../config/schema.js';
+import { loadConfigFile, loadConfigText } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import type { Logger } from '../sync/ports.js';
-import { HANDLER_ENV, METRICS } from '../handler/contract.js';
-import type { MetricsBase } from '../handler/metrics.js';
-import { asyncRetrySettings, type AsyncRetrySettings } from '../handler/retry-age.js';
+import { asyncRetrySettings, HANDLER_ENV, METRICS, type AsyncRetrySettings } from '../handler/contract.js';
+import { createEventBridgeClient, createS3Client, createSecretsManagerClient } from './aws-clients.js';
 
 /** Everything an invocation needs that outlives it. */
 export interface HandlerRuntime {
@@ -44,7 +43,8 @@ export interface HandlerRuntime {
   logger: PowertoolsLogger;
   /** For ColdStart; per-mailbox metrics get their own instances (see metrics.ts). */
   metrics: Metrics;
-  metricsBase: MetricsBase;
+  /** The service dimension and namespace every metric carries (handler/metrics.ts MetricsBase). */
+  metricsBase: { serviceName: string; namespace: string };
   concurrency: number;
   /** The function's async retry settings, when the stack set them. */
   asyncRetry?: AsyncRetrySettings;
@@ -58,36 +58,24 @@ export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): Hand
   const serviceName = env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE;
   const namespace = env.POWERTOOLS_METRICS_NAMESPACE || METRICS.namespace;
   const logger = new PowertoolsLogger({ serviceName });
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  // S3-compatible endpoints (and the loopback emulator in tests) need path-style addressing.
-  const s3 = new S3Client(endpoint === undefined ? {} : { forcePathStyle: true });
   const secrets = new SecretsManagerProvider({
-    client: new SecretsManagerClient({}),
+    client: createSecretsManagerClient(),
     local: new LocalSecretProvider({ env }),
   });
   const concurrency = Number.parseInt(env[HANDLER_ENV.concurrency] ?? '', 10);
   const asyncRetry = asyncRetrySettings(env[HANDLER_ENV.maxEventAgeSeconds], env[HANDLER_ENV.invokeRetryAttempts]);
-  const busRegion = arnRegion(env[HANDLER_ENV.eventBus]);
   return {
     config: configLoader(env),
     secrets,
     oauth: new OAuthTokenProvider({ secrets, logger: portLogger(logger) }),
-    s3,
-    // PutEvents goes to the region of the bus: an ARN in another region names its endpoint.
-    eventBridge: new EventBridgeClient(busRegion === undefined ? {} : { region: busRegion }),
+    s3: createS3Client(env),
+    eventBridge: createEventBridgeClient(env[HANDLER_ENV.eventBus]),
     logger,
     metrics: new Metrics({ namespace, serviceName }),
     metricsBase: { serviceName, namespace },
     concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : DEFAULT_CONCURRENCY,
     ...(asyncRetry === undefined ? {} : { asyncRetry }),
   };
-}
-
-/** The region field of an ARN (`arn:partition:service:region:account:...`), if the value is one. */
-export function arnRegion(value: string | undefined): string | undefined {
-  const parts = value?.trim().split(':');
-  if (parts === undefined || parts.length < 6 || parts[0] !== 'arn' || parts[3] === '') return undefined;
-  return parts[3];
 }
 
 /** Adapts the Powertools logger to the ports' Logger, adding fixed fields (e.g. mailboxId). */
@@ -134,16 +122,8 @@ function withDeployedResources(config: Config, env: NodeJS.ProcessEnv): Config {
 
 function loadConfigSource(env: NodeJS.ProcessEnv): Config {
   const inline = env[HANDLER_ENV.config];
-  if (inline !== undefined && inline.trim() !== '') {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(inline);
-    } catch (error) {
-      throw new ConfigError('CONFIG_INVALID', 'POP3_INGEST_CONFIG is not valid JSON', [{ path: '', message: 'invalid JSON' }], { cause: error });
-    }
-    return parseConfig(raw, 'POP3_INGEST_CONFIG');
-  }
+  if (inline !== undefined && inline.trim() !== '') return loadConfigText(inline, HANDLER_ENV.config);
   const file = env[HANDLER_ENV.configFile];
   if (file !== undefined && file.trim() !== '') return loadConfigFile(file);
-  throw new ConfigError('CONFIG_MISSING', 'No configuration: set POP3_INGEST_CONFIG (JSON) or POP3_INGEST_CONFIG_FILE (path to a JSON file)');
+  throw new ConfigError('CONFIG_MISSING', `No configuration: set ${HANDLER_ENV.config} (JSON) or ${HANDLER_ENV.configFile} (path to a JSON file)`);
 }

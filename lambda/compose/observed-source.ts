@@ -5,6 +5,12 @@
  */
 import type { FetchRequest, FetchedMessage, MailboxSession, MailSource } from '../sync/ports.js';
 
+/** The RFC 2449 / RFC 3206 response code an error of the mail source carries (IN-USE, SYS/TEMP...), if any. */
+export function responseCodeOf(error: unknown): string | undefined {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
 /** Called with each error the source or its session throws; must not throw. */
 export type SourceErrorObserver = (error: unknown) => void;
 

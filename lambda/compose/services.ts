@@ -1,9 +1,9 @@
 /**
- * The CLI's runtime services: the secret provider and, only when the config asks for them, AWS
- * SDK clients. The SDK is imported lazily here so a local poll (or `--help`) never loads it.
- *
- * Clients use the SDK's standard chain: AWS_REGION / AWS_PROFILE / credentials env vars / SSO,
- * and AWS_ENDPOINT_URL(_S3|_EVENTBRIDGE|_SECRETS_MANAGER) for local emulators.
+ * The services a poll needs beyond the configuration: the secret provider and, only when the
+ * config asks for them, AWS SDK clients (built in aws-clients.ts, the one place that knows the
+ * endpoint and region rules). The CLI calls this per run; the SDK is imported lazily so a local
+ * poll (or `--help`) never loads it. The Lambda handler builds its clients once per container
+ * (handler-runtime.ts), from the same aws-clients.ts.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -11,8 +11,8 @@ import type { Config } from '../config/schema.js';
 import { LocalSecretProvider } from '../adapters/secrets/local.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 
-/** What the CLI hands to the composition root (lambda/compose/dependencies.ts). */
-export interface CliRuntime {
+/** What an entry point hands to the composition root (dependencies.ts) for a run. */
+export interface PollServices {
   secrets: SecretProvider;
   s3?: S3Client;
   eventBridge?: EventBridgeClient;
@@ -20,29 +20,33 @@ export interface CliRuntime {
   close(): void;
 }
 
-/** Builds the runtime the config needs: SDK clients only for a bucket, a bus or Secrets Manager. */
-export async function createCliRuntime(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<CliRuntime> {
+/** The CLI's name for the services of one run. */
+export type CliRuntime = PollServices;
+
+/** Builds the services the config needs: SDK clients only for a bucket, a bus or Secrets Manager. */
+export async function createCliRuntime(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<PollServices> {
   quietNodeVersionNotice();
   const closers: Array<() => void> = [];
-  const runtime: CliRuntime = {
+  const runtime: PollServices = {
     secrets: new LocalSecretProvider({ env }),
     close: () => {
       for (const c of closers) c();
     },
   };
-  if (config.storage.bucket !== undefined) {
-    const { S3Client } = await import('@aws-sdk/client-s3');
-    // Emulators (MinIO, LocalStack, fauxqs) behind AWS_ENDPOINT_URL need path-style addressing.
-    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const client = new S3Client(endpoint === undefined ? {} : { forcePathStyle: true });
-    closers.push(() => client.destroy());
-    runtime.s3 = client;
-  }
-  if (config.events.busName !== undefined) {
-    const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge');
-    const client = new EventBridgeClient({});
-    closers.push(() => client.destroy());
-    runtime.eventBridge = client;
+  const wantsS3 = config.storage.bucket !== undefined;
+  const bus = config.events.busName;
+  if (wantsS3 || bus !== undefined) {
+    const clients = await import('./aws-clients.js');
+    if (wantsS3) {
+      const client = clients.createS3Client(env);
+      closers.push(() => client.destroy());
+      runtime.s3 = client;
+    }
+    if (bus !== undefined) {
+      const client = clients.createEventBridgeClient(bus);
+      closers.push(() => client.destroy());
+      runtime.eventBridge = client;
+    }
   }
   const secrets = await createSecretProvider(config, env);
   runtime.secrets = secrets.provider;
@@ -58,11 +62,11 @@ export async function createSecretProvider(
   const local = new LocalSecretProvider({ env });
   if (!config.mailboxes.some((m) => 'secretsManager' in m.auth.secret)) return { provider: local, close: () => undefined };
   quietNodeVersionNotice();
-  const [{ SecretsManagerClient }, { SecretsManagerProvider }] = await Promise.all([
-    import('@aws-sdk/client-secrets-manager'),
+  const [{ createSecretsManagerClient }, { SecretsManagerProvider }] = await Promise.all([
+    import('./aws-clients.js'),
     import('../adapters/secrets/secrets-manager.js'),
   ]);
-  const client = new SecretsManagerClient({});
+  const client = createSecretsManagerClient();
   return { provider: new SecretsManagerProvider({ client, local }), close: () => client.destroy() };
 }
 

@@ -23,28 +23,10 @@ export const CONFIG_DEFAULTS = {
   /** Prefix of the control documents: `<statePrefix>state/<id>.json`, `<statePrefix>lease/<id>.json`. */
   statePrefix: '',
   eventSource: 'pop3-ingest',
-  /** Microsoft's delegated flows need a tenant; 'organizations' accepts any work account. */
-  microsoftTenant: 'organizations',
   /** Field of a JSON secret that holds the password when `field` is not given. */
   secretPasswordField: 'password',
   /** Failed fetch attempts of one UID before it is set aside ("Message Failed"); 1..100. */
   maxAttempts: 3,
   /** Mailbox id of a CLI mailbox described by flags: one per --out folder (see lambda/cli/flags-config.ts). */
   cliMailboxId: 'default',
-} as const;
-
-/** OAuth2 token endpoints and scopes per provider (RFC 6749 section 3.2). */
-export const OAUTH_PRESETS = {
-  microsoft: {
-    tokenUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
-    /** Delegated (refresh token) flow: POP access as the signed-in user, and a new refresh token. */
-    scope: 'https://outlook.office.com/POP.AccessAsUser.All offline_access',
-    /** Client-credentials (app-only) flow, for a service principal granted POP access. */
-    clientCredentialsScope: 'https://outlook.office365.com/.default',
-  },
-  google: {
-    tokenUrl: 'https://oauth2.googleapis.com/token',
-    scope: 'https://mail.google.com/',
-    clientCredentialsScope: 'https://mail.google.com/',
-  },
 } as const;

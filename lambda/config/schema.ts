@@ -4,10 +4,8 @@
  * and fills them in. Unknown fields are errors (a typo like `alowInsecureAuth` must not silently
  * weaken security).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
-import { MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW } from '../pop3/limits.js';
+import { MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW } from '../pop3/index.js';
 import type { DeletePolicy, FilterAction, HeaderFilter } from '../sync/types.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -75,8 +73,8 @@ const FilterSchema = z.strictObject({
   otherwise: filterAction.default('full'),
 }) satisfies z.ZodType<HeaderFilter>;
 
-/** Where a mailbox's secret lives. Exactly one of env, file or secretsManager. */
-export type SecretRef =
+/** Where a mailbox's secret lives. Exactly one of env, file or secretsManager (the secret adapters' SecretRef). */
+type SecretRef =
   | { env: string }
   | { file: string }
   | { secretsManager: string; field?: string };
@@ -295,44 +293,6 @@ export function parseConfig(raw: unknown, source?: string): Config {
   throw new ConfigError('CONFIG_INVALID', `Invalid configuration${where}:\n${lines.join('\n')}`, issues);
 }
 
-/**
- * Reads and validates a JSON configuration file. Relative `tls.caFile` and `auth.secret.file`
- * paths are resolved against the file's own folder, so a config works from any working directory.
- */
-export function loadConfigFile(path: string): Config {
-  let rawText: string;
-  try {
-    rawText = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('CONFIG_UNREADABLE', `Cannot read configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, [], { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(rawText);
-  } catch (error) {
-    // The parser's message may quote file content; it is a config file, not a secret store.
-    const where = jsonErrorPosition(rawText, (error as Error).message);
-    const at = where === undefined ? '' : ` at line ${where.line}, column ${where.column}`;
-    throw new ConfigError('CONFIG_INVALID', `Invalid JSON in ${path}${at}: ${(error as Error).message}`, [{ path: '', message: `invalid JSON${at}` }], {
-      cause: error,
-    });
-  }
-  return resolveRelativePaths(parseConfig(raw, path), dirname(resolve(path)));
-}
-
-/** Resolves relative file paths in a config against `baseDir` (loadConfigFile does this for you). */
-export function resolveRelativePaths(config: Config, baseDir: string): Config {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  return {
-    ...config,
-    mailboxes: config.mailboxes.map((m) => ({
-      ...m,
-      tls: m.tls.caFile === undefined ? m.tls : { ...m.tls, caFile: abs(m.tls.caFile) },
-      auth: 'file' in m.auth.secret ? { ...m.auth, secret: { file: abs(m.auth.secret.file) } } : m.auth,
-    })),
-  };
-}
-
 /** Finds a mailbox by id, or throws ConfigError MAILBOX_UNKNOWN naming the ids that exist. */
 export function findMailbox(config: Config, id: string): MailboxConfig {
   const found = config.mailboxes.find((m) => m.id === id);
@@ -358,21 +318,6 @@ function isSecureUrl(url: string): boolean {
   const u = new URL(url);
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
-}
-
-/**
- * Line and column (1-based) of a JSON.parse error. V8 names the offset ("at position 42"; Node 22
- * adds "(line 3 column 5)"); an unexpected end of input is at the end of the text.
- */
-export function jsonErrorPosition(text: string, message: string): { line: number; column: number } | undefined {
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
-  const position = /at position (\d+)/.exec(message);
-  const offset = position ? Number(position[1]) : /end of (JSON )?input/i.test(message) ? text.length : undefined;
-  if (offset === undefined) return undefined;
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
 }
 
 function escapeForMessage(value: string): string {

@@ -23,6 +23,22 @@ export const HANDLER_ENV = {
   invokeRetryAttempts: 'POP3_INGEST_INVOKE_RETRIES',
 } as const;
 
+/** Lambda's async retry settings for this function, as the stack configured them (retry-age.ts decides with them). */
+export interface AsyncRetrySettings {
+  /** Lambda's maximum event age (seconds). */
+  maxEventAgeSeconds: number;
+  /** Lambda's async retry attempts (0-2). */
+  retryAttempts: number;
+}
+
+/** Reads the stack's retry settings (the values of maxEventAgeSeconds and invokeRetryAttempts); undefined when not deployed by the stack. */
+export function asyncRetrySettings(maxEventAge: string | undefined, retryAttempts: string | undefined): AsyncRetrySettings | undefined {
+  const age = Number(maxEventAge);
+  const attempts = Number(retryAttempts);
+  if (maxEventAge === undefined || retryAttempts === undefined || !Number.isFinite(age) || !Number.isInteger(attempts)) return undefined;
+  return { maxEventAgeSeconds: age, retryAttempts: attempts };
+}
+
 /** The file the stack writes at the root of the function bundle. */
 export const BUNDLED_CONFIG_NAME = 'pop3-ingest.config.json';
 /** Where the function finds it: Lambda unpacks the bundle into /var/task (LAMBDA_TASK_ROOT). */

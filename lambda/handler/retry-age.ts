@@ -12,14 +12,7 @@
  * The age is measured from the schedule's due time (`<aws.scheduler.scheduled-time>`), which is
  * never later than when Lambda queued the event: the estimate errs towards not throwing.
  */
-
-/** Lambda's async retry settings for this function, as the stack configured them. */
-export interface AsyncRetrySettings {
-  /** Lambda's maximum event age (seconds). */
-  maxEventAgeSeconds: number;
-  /** Lambda's async retry attempts (0-2). */
-  retryAttempts: number;
-}
+import type { AsyncRetrySettings } from './contract.js';
 
 /** The verdict, with the reason logged next to it. */
 export interface RetryDecision {
@@ -54,12 +47,4 @@ export function decideRetry(dueTime: Date | undefined, now: Date, settings: Asyn
     return { retry: false, reason: `event is ${Math.round(ageS)} s old: a retry at ~${Math.round(nextAt)} s would pass the ${settings.maxEventAgeSeconds} s maximum event age` };
   }
   return { retry: true, reason: `event is ${Math.round(ageS)} s old: a retry at ~${Math.round(nextAt)} s fits in the ${settings.maxEventAgeSeconds} s maximum event age` };
-}
-
-/** Reads the stack's settings from the environment; undefined when not deployed by the stack. */
-export function asyncRetrySettings(maxEventAge: string | undefined, retryAttempts: string | undefined): AsyncRetrySettings | undefined {
-  const age = Number(maxEventAge);
-  const attempts = Number(retryAttempts);
-  if (maxEventAge === undefined || retryAttempts === undefined || !Number.isFinite(age) || !Number.isInteger(attempts)) return undefined;
-  return { maxEventAgeSeconds: age, retryAttempts: attempts };
 }

@@ -6,20 +6,17 @@
  * reported and returned, so a broken mailbox never becomes a retry storm.
  */
 import type { Context } from 'aws-lambda';
-import type { Secret } from '../adapters/secrets/secret.js';
-import { toMailboxPolicy } from '../compose/policy.js';
+import { retryAuthWhenChanged } from '../compose/auth-retry.js';
+import { portLogger, type HandlerRuntime } from '../compose/handler-runtime.js';
+import { pollMailboxes } from '../compose/poll-mailboxes.js';
 import type { Config, MailboxConfig } from '../config/schema.js';
-import { buildPollDependencies } from '../compose/dependencies.js';
 import { IngestError } from '../shared/errors.js';
-import { pollMailbox } from '../sync/poll.js';
-import type { Logger } from '../sync/ports.js';
-import { errorInfo, newSummary } from '../sync/summary.js';
+import { errorInfo } from '../sync/summary.js';
 import type { PollSummary } from '../sync/types.js';
-import { invocationBudget, type InvocationBudget } from './deadline.js';
+import { invocationBudget } from './deadline.js';
 import { eventDueTime, selectMailboxes } from './event.js';
 import { recordError, recordPollMetrics, recordRetryDeferred } from './metrics.js';
 import { decideRetry } from './retry-age.js';
-import { portLogger, type HandlerRuntime } from '../compose/handler-runtime.js';
 
 /** What the handler returns: one summary per polled mailbox, or why nothing was polled. */
 export interface HandlerResult {
@@ -69,7 +66,21 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
   );
   let summaries: PollSummary[];
   try {
-    summaries = await mapBounded(mailboxes, rt.concurrency, (m) => pollOne(m, config, rt, budget, controller.signal, requestId));
+    const runs = await pollMailboxes(config, rt, {
+      mailboxes,
+      concurrency: rt.concurrency,
+      owner: `lambda:${requestId}`,
+      deadline: budget.deadline,
+      signal: controller.signal,
+      logger: (m) => portLogger(rt.logger, { mailboxId: m.id }),
+      retryAuth: retryAuthWhenChanged(rt.secrets, rt.oauth),
+      countResponseCodes: true,
+      onFinished: (run) => {
+        if (run.notStarted) rt.logger.error('poll could not start', { mailboxId: run.mailbox.id, error: run.summary.error });
+        recordPollMetrics(rt.metricsBase, run.summary, run.responseCodes);
+      },
+    });
+    summaries = runs.map((r) => r.summary);
   } finally {
     clearTimeout(timer);
   }
@@ -87,89 +98,6 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
   return { requestId, summaries, retryDeferred: decision.reason };
 }
 
-/** Polls one mailbox; on an auth failure re-reads the secret and, if that can help, tries once more. */
-async function pollOne(
-  m: MailboxConfig,
-  config: Config,
-  rt: HandlerRuntime,
-  budget: InvocationBudget,
-  signal: AbortSignal,
-  requestId: string,
-): Promise<PollSummary> {
-  const logger = portLogger(rt.logger, { mailboxId: m.id });
-  const responseCodes: string[] = [];
-  const started = new Date();
-  let summary: PollSummary;
-  try {
-    const deps = await buildPollDependencies(m, config, {
-      secrets: rt.secrets,
-      oauth: rt.oauth,
-      s3: rt.s3,
-      eventBridge: rt.eventBridge,
-      logger,
-      onSourceError: (error) => {
-        const code = (error as { responseCode?: unknown } | null)?.responseCode;
-        if (typeof code === 'string' && code !== '') responseCodes.push(code);
-      },
-    });
-    const options = { deadline: budget.deadline, signal, owner: `lambda:${requestId}` };
-    summary = await pollMailbox(toMailboxPolicy(m), deps, options);
-    if (summary.status === 'failed' && summary.error?.category === 'auth' && (await worthRetryingAuth(m, rt, logger))) {
-      // Not counted as an auth error: only the final outcome is (the alarm must not fire on a
-      // token that a refresh fixed). Codes seen on the first attempt are dropped with it.
-      responseCodes.length = 0;
-      logger.warn('authentication failed; retrying once with the secret read afresh', { errorCode: summary.error.code });
-      summary = await pollMailbox(toMailboxPolicy(m), deps, options);
-    }
-  } catch (error) {
-    // pollMailbox never throws for mailbox failures; this is the wiring (e.g. no bucket configured).
-    summary = newSummary(m.id, started);
-    summary.status = 'failed';
-    summary.durationMs = Date.now() - started.getTime();
-    summary.error = errorInfo(error);
-    logger.error('poll could not start', { error: summary.error });
-  }
-  recordPollMetrics(rt.metricsBase, summary, responseCodes);
-  return summary;
-}
-
-/**
- * Invalidates the cached secret (and OAuth2 token) and says whether a second login can differ:
- * always for OAuth2 (a fresh token), for a password only if the secret really changed, since
- * a second wrong password brings an account lockout closer.
- */
-async function worthRetryingAuth(m: MailboxConfig, rt: HandlerRuntime, logger: Logger): Promise<boolean> {
-  const ref = m.auth.secret;
-  if (m.auth.oauth2 !== undefined) {
-    rt.oauth.invalidate(ref);
-    return true;
-  }
-  const before = await rt.secrets.get(ref).catch(() => undefined);
-  rt.secrets.invalidate(ref);
-  const after = await rt.secrets.get(ref).catch(() => undefined);
-  if (after === undefined) return false;
-  if (before !== undefined && same(before.password, after.password) && same(before.accessToken, after.accessToken)) {
-    logger.info('secret unchanged after re-reading it: not retrying the login (account lockout risk)');
-    return false;
-  }
-  return true;
-}
-
-function same(a: Secret | undefined, b: Secret | undefined): boolean {
-  return a === undefined ? b === undefined : a.equals(b);
-}
-
 function isTransientFailure(s: PollSummary): boolean {
   return s.status === 'failed' && s.error?.category === 'transient';
-}
-
-/** Maps with at most `limit` calls in flight; results in input order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker()));
-  return results;
 }

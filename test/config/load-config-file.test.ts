@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, findMailbox, loadConfigFile } from '../../lambda/config/schema.js';
+import { loadConfigFile } from '../../lambda/config/load.js';
+import { ConfigError, findMailbox } from '../../lambda/config/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pop3-ingest-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

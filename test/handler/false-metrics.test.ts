@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESPONSE_CODE_VALUES } from '../../lambda/handler/contract.js';
 import { listedTheMailbox, recordPollMetrics, responseCodeValue } from '../../lambda/handler/metrics.js';
-import { arnRegion } from '../../lambda/compose/handler-runtime.js';
+import { arnRegion } from '../../lambda/compose/aws-clients.js';
 import { newSummary } from '../../lambda/sync/summary.js';
 import type { PollSummary } from '../../lambda/sync/types.js';
 import { captureOutput, emfMetrics } from './support.js';

@@ -4,7 +4,8 @@
  * the next schedule tick absorbs; or it stops throwing when a retry would still help.
  */
 import { describe, expect, it } from 'vitest';
-import { asyncRetrySettings, decideRetry } from '../../lambda/handler/retry-age.js';
+import { asyncRetrySettings } from '../../lambda/handler/contract.js';
+import { decideRetry } from '../../lambda/handler/retry-age.js';
 import { eventDueTime } from '../../lambda/handler/event.js';
 
 const due = new Date('2026-12-01T10:00:00Z');

@@ -1,9 +1,8 @@
 /**
  * Resolves a mailbox's oauth2 settings to a token endpoint URL and scope (provider presets in
- * config/defaults.ts).
+ * presets.ts).
  */
-import { CONFIG_DEFAULTS, OAUTH_PRESETS } from '../../config/defaults.js';
-import type { OAuth2Config } from '../../config/schema.js';
+import { DEFAULT_MICROSOFT_TENANT, OAUTH_PRESETS, type OAuthSettings } from './presets.js';
 
 /** Where to ask for a token and for what. `scope` undefined: send none (custom endpoints). */
 export interface TokenEndpoint {
@@ -13,7 +12,7 @@ export interface TokenEndpoint {
 }
 
 /** Applies the provider preset, the tenant and the grant's default scope; explicit settings win. */
-export function resolveTokenEndpoint(oauth: OAuth2Config): TokenEndpoint {
+export function resolveTokenEndpoint(oauth: OAuthSettings): TokenEndpoint {
   if (oauth.provider === 'custom') {
     // The schema requires tokenUrl for custom providers.
     const endpoint: TokenEndpoint = { tokenUrl: oauth.tokenUrl ?? '', grant: oauth.grant };
@@ -21,7 +20,7 @@ export function resolveTokenEndpoint(oauth: OAuth2Config): TokenEndpoint {
     return endpoint;
   }
   const preset = OAUTH_PRESETS[oauth.provider];
-  const tenant = encodeURIComponent(oauth.tenant ?? CONFIG_DEFAULTS.microsoftTenant);
+  const tenant = encodeURIComponent(oauth.tenant ?? DEFAULT_MICROSOFT_TENANT);
   return {
     tokenUrl: oauth.tokenUrl ?? preset.tokenUrl.replace('{tenant}', tenant),
     scope: oauth.scope ?? (oauth.grant === 'client_credentials' ? preset.clientCredentialsScope : preset.scope),

@@ -3,11 +3,11 @@
  * Tokens are cached until shortly before they expire; a rotated refresh token is written back
  * through the secret provider so the next container starts from it.
  */
-import type { OAuth2Config, SecretRef } from '../../config/schema.js';
 import type { Logger } from '../../sync/ports.js';
 import { Secret } from '../secrets/secret.js';
-import { describeSecretRef, secretRefKey, type SecretProvider, type SecretValue } from '../secrets/types.js';
+import { describeSecretRef, secretRefKey, type SecretProvider, type SecretRef, type SecretValue } from '../secrets/types.js';
 import { resolveTokenEndpoint, type TokenEndpoint } from './endpoint.js';
+import type { OAuthSettings } from './presets.js';
 import { OAuthError } from './errors.js';
 
 /** Options for OAuthTokenProvider. */
@@ -58,7 +58,7 @@ export class OAuthTokenProvider {
   }
 
   /** A valid access token for the mailbox whose secret is `ref`, from cache when still fresh. */
-  async getAccessToken(ref: SecretRef, oauth: OAuth2Config, options: { signal?: AbortSignal } = {}): Promise<Secret> {
+  async getAccessToken(ref: SecretRef, oauth: OAuthSettings, options: { signal?: AbortSignal } = {}): Promise<Secret> {
     const endpoint = resolveTokenEndpoint(oauth);
     const key = `${secretRefKey(ref)}\n${endpoint.tokenUrl}\n${endpoint.scope ?? ''}`;
     const cached = this.cache.get(key);

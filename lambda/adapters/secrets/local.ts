@@ -5,11 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SecretRef } from '../../config/schema.js';
 import { fsyncDir } from '../local/durable-fs.js';
 import { decodeSecretText, mergeIntoSecretText } from './decode.js';
 import { SecretError } from './errors.js';
-import { describeSecretRef, type SecretProvider, type SecretUpdate, type SecretValue } from './types.js';
+import { describeSecretRef, type SecretProvider, type SecretRef, type SecretUpdate, type SecretValue } from './types.js';
 
 /** Options for LocalSecretProvider. */
 export interface LocalSecretProviderOptions {

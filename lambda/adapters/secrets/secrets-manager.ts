@@ -5,13 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretRef } from '../../config/schema.js';
 import { classifyError } from '../../shared/errors.js';
 import { decodeSecretText, mergeIntoSecretText } from './decode.js';
 import { SecretError } from './errors.js';
 import { LocalSecretProvider } from './local.js';
 import { Secret } from './secret.js';
-import { describeSecretRef, type SecretProvider, type SecretUpdate, type SecretValue } from './types.js';
+import { describeSecretRef, type SecretProvider, type SecretRef, type SecretUpdate, type SecretValue } from './types.js';
 
 /** Options for SecretsManagerProvider. */
 export interface SecretsManagerProviderOptions {

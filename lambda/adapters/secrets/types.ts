@@ -2,8 +2,13 @@
  * The secret provider port: where a mailbox's password, access token or OAuth2 client
  * credentials come from (Secrets Manager in Lambda, an env var or file locally).
  */
-import type { SecretRef } from '../../config/schema.js';
 import type { Secret } from './secret.js';
+
+/** Where a mailbox's secret lives (the config's `auth.secret`): exactly one of env, file or secretsManager. */
+export type SecretRef =
+  | { env: string }
+  | { file: string }
+  | { secretsManager: string; field?: string };
 
 /** What a secret holds. A plain-string secret is a password; a JSON secret may hold several fields. */
 export interface SecretValue {

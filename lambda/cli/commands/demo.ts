@@ -19,6 +19,7 @@ import { formatSummary } from '../format-summary.js';
 import { CliLogger, escapeText, formatBytes, logLevelFrom, writeResult } from '../output.js';
 import { pollMailboxes } from '../../compose/poll-mailboxes.js';
 import { createCliRuntime } from '../../compose/services.js';
+import { CLI_POLL_HOOKS } from '../poll-hooks.js';
 import { DEMO_SPEC } from './specs.js';
 
 /** Default demo output folder. */
@@ -64,7 +65,7 @@ export async function runDemo(argv: readonly string[]): Promise<ExitCodeValue> {
     const runtime = await createCliRuntime(config, { ...process.env, [PASSWORD_ENV]: password });
     let summary: PollSummary;
     try {
-      const [run] = await pollMailboxes(config, runtime, { outDir, eventsFile, concurrency: 1, logger });
+      const [run] = await pollMailboxes(config, runtime, { ...CLI_POLL_HOOKS, outDir, eventsFile, concurrency: 1, logger });
       if (run === undefined) throw new Error('the demo polled no mailbox');
       summary = run.summary;
     } finally {

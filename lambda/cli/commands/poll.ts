@@ -16,6 +16,7 @@ import { CliLogger, logLevelFrom, writeResult } from '../output.js';
 import { pollMailboxes, type MailboxRun } from '../../compose/poll-mailboxes.js';
 import { ProgressLine } from '../progress.js';
 import { createCliRuntime } from '../../compose/services.js';
+import { CLI_POLL_HOOKS } from '../poll-hooks.js';
 import { POLL_SPEC } from './specs.js';
 
 /** Default local output folder. */
@@ -52,6 +53,7 @@ export async function runPoll(argv: readonly string[]): Promise<ExitCodeValue> {
   try {
     logger.debug('polling', { mailboxes: config.mailboxes.map((m) => m.id), ...destinations(config, outDir, events) });
     runs = await pollMailboxes(config, runtime, {
+      ...CLI_POLL_HOOKS,
       outDir,
       ...(events === '-' ? { eventsStream: process.stdout } : events === undefined ? {} : { eventsFile: resolve(events) }),
       concurrency,
