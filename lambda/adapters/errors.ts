@@ -5,7 +5,7 @@
  * an AdapterError with a code from this closed catalogue. The one "expected" S3 failure, a 412 on
  * a conditional create, is not an error at all: the message store turns it into 'already-stored'.
  */
-import { classifyError, IngestError, type ErrorCategory, type IngestErrorOptions } from '../shared/errors.js';
+import { keepClassName, classifyError, IngestError, type ErrorCategory, type IngestErrorOptions } from '../shared/errors.js';
 
 /** The closed catalogue of adapter error codes (pinned by test/adapters/errors.test.ts). */
 export const ADAPTER_ERROR_CODES = [
@@ -32,6 +32,9 @@ export type AdapterErrorCode = (typeof ADAPTER_ERROR_CODES)[number];
 
 /** An error raised at the adapter boundary; `cause` keeps the SDK or system error. */
 export class AdapterError extends IngestError {
+  static {
+    keepClassName(this, 'AdapterError');
+  }
   declare readonly code: AdapterErrorCode;
 
   constructor(code: AdapterErrorCode, category: ErrorCategory, message: string, options: IngestErrorOptions = {}) {

@@ -2,7 +2,7 @@
  * The CLI's own errors: only usage mistakes originate here; everything else comes from the
  * engine, the config or the adapters and is classified by lambda/shared/errors.ts.
  */
-import { IngestError, type IngestErrorOptions } from '../shared/errors.js';
+import { keepClassName, IngestError, type IngestErrorOptions } from '../shared/errors.js';
 
 /** Closed catalogue of CLI error codes. */
 export type CliErrorCode =
@@ -11,6 +11,9 @@ export type CliErrorCode =
 
 /** A mistake on the command line; `hint` says how to fix it. */
 export class CliError extends IngestError {
+  static {
+    keepClassName(this, 'CliError');
+  }
   override readonly code: CliErrorCode;
   readonly hint: string | undefined;
 

@@ -7,7 +7,6 @@
  * Credentials are resolved when the session opens, not here: the OAuth2 token is fresh at login,
  * and after an auth failure (secret invalidated) the same dependencies log in with the new value.
  */
-import { join } from 'node:path';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPop3MailSource } from '../adapters/pop3/mail-source.js';
@@ -31,9 +30,21 @@ export interface LocalTargets {
   eventsStream?: NodeJS.WritableStream;
 }
 
+/**
+ * The adapter modules an entry point can load. The CLI loads them lazily (LAZY_PORTS in
+ * services.ts: a local poll never loads the SDK); the handler bundle imports aws-ports.ts
+ * statically, since a dynamic import makes esbuild keep every SDK command.
+ */
+export interface PortModules {
+  aws?: () => Promise<typeof import('./aws-ports.js')>;
+  local?: () => Promise<typeof import('./local-ports.js')>;
+}
+
 /** The services an entry point hands to the composition root. */
 export interface WiringRuntime {
   secrets: SecretProvider;
+  /** Where the S3 / EventBridge and local-folder adapters come from. */
+  ports: PortModules;
   s3?: S3Client;
   eventBridge?: EventBridgeClient;
   local?: LocalTargets;
@@ -98,42 +109,22 @@ async function buildStores(config: Config, runtime: WiringRuntime): Promise<{ st
   const bucket = config.storage.bucket;
   if (bucket !== undefined) {
     const client = requireClient(runtime.s3, 'an S3 client');
-    const [{ S3MessageStore }, { S3StateStore }, { S3LeaseStore }] = await Promise.all([
-      import('../adapters/s3/message-store.js'),
-      import('../adapters/s3/state-store.js'),
-      import('../adapters/s3/lease-store.js'),
-    ]);
-    const prefix = config.storage.statePrefix;
-    return {
-      store: new S3MessageStore({ client, bucket }),
-      state: new S3StateStore({ client, bucket, prefix }),
-      lease: new S3LeaseStore({ client, bucket, prefix, ...(runtime.clock ? { clock: runtime.clock } : {}) }),
-    };
+    const aws = await requirePorts(runtime.ports.aws, 'the AWS adapters');
+    return aws.s3Stores(client, bucket, config.storage.statePrefix, runtime.clock);
   }
   const local = requireLocal(runtime, 'storage.bucket');
-  const [{ FolderMessageStore }, { FileStateStore }, { FileLeaseStore }] = await Promise.all([
-    import('../adapters/local/folder-store.js'),
-    import('../adapters/local/state-file.js'),
-    import('../adapters/local/lease-file.js'),
-  ]);
-  return {
-    store: new FolderMessageStore({ dir: local.dir }),
-    state: new FileStateStore({ dir: join(local.dir, '.state') }),
-    lease: new FileLeaseStore({ dir: join(local.dir, '.lease'), ...(runtime.clock ? { clock: runtime.clock } : {}) }),
-  };
+  return (await requirePorts(runtime.ports.local, 'the local adapters')).folderStores(local.dir, runtime.clock);
 }
 
 async function buildPublisher(config: Config, runtime: WiringRuntime): Promise<EventPublisher> {
   const { busName, source } = config.events;
   if (busName !== undefined) {
     const client = requireClient(runtime.eventBridge, 'an EventBridge client');
-    const { EventBridgePublisher } = await import('../adapters/eventbridge/publisher.js');
-    return new EventBridgePublisher({ client, eventBusName: busName, source });
+    const aws = await requirePorts(runtime.ports.aws, 'the AWS adapters');
+    return aws.eventBridgePublisher(client, busName, source);
   }
   const local = requireLocal(runtime, 'events.busName');
-  const { JsonLinesPublisher } = await import('../adapters/local/jsonl-publisher.js');
-  if (local.eventsStream) return new JsonLinesPublisher({ stream: local.eventsStream, source });
-  return new JsonLinesPublisher({ file: local.eventsFile ?? join(local.dir, 'events.jsonl'), source });
+  return (await requirePorts(runtime.ports.local, 'the local adapters')).jsonLinesPublisher(local, source);
 }
 
 function requireLocal(runtime: WiringRuntime, field: string): LocalTargets {
@@ -141,6 +132,11 @@ function requireLocal(runtime: WiringRuntime, field: string): LocalTargets {
   throw new ConfigError('CONFIG_MISSING', `${field} is not configured and this runtime has no local folder: set ${field} in the configuration`, [
     { path: field, message: 'required in this runtime' },
   ]);
+}
+
+function requirePorts<T>(load: (() => Promise<T>) | undefined, what: string): Promise<T> {
+  if (load === undefined) throw new Error(`composition: ${what} are required for this configuration and were not given`);
+  return load();
 }
 
 /** The entry points build a client for every configured bucket and bus; a missing one is a wiring bug. */

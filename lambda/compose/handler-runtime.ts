@@ -30,12 +30,16 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../sync/ports.js';
 import { asyncRetrySettings, HANDLER_ENV, METRICS, type AsyncRetrySettings } from '../handler/contract.js';
 import { createEventBridgeClient, createS3Client, createSecretsManagerClient } from './aws-clients.js';
+import * as awsPorts from './aws-ports.js';
+import type { PortModules } from './dependencies.js';
 
 /** Everything an invocation needs that outlives it. */
 export interface HandlerRuntime {
   /** The validated configuration (parsed once; a ConfigError is thrown again on each call). */
   config(): Config;
   secrets: SecretProvider;
+  /** S3 and EventBridge only: a function has no local folder. */
+  ports: PortModules;
   oauth: OAuthTokenProvider;
   s3: S3Client;
   eventBridge: EventBridgeClient;
@@ -67,6 +71,8 @@ export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): Hand
   return {
     config: configLoader(env),
     secrets,
+    // A static import: a dynamic one would make esbuild keep every command of the SDK clients.
+    ports: { aws: () => Promise.resolve(awsPorts) },
     oauth: new OAuthTokenProvider({ secrets, logger: portLogger(logger) }),
     s3: createS3Client(env),
     eventBridge: createEventBridgeClient(env[HANDLER_ENV.eventBus]),

@@ -65,7 +65,7 @@ export interface MailboxRun {
 }
 
 /** Services the poll needs beyond the config: a PollServices, plus what a long-lived container keeps. */
-export type PollRunServices = Pick<PollServices, 'secrets' | 's3' | 'eventBridge'> & Pick<WiringRuntime, 'oauth' | 'clock'>;
+export type PollRunServices = Pick<PollServices, 'secrets' | 'ports' | 's3' | 'eventBridge'> & Pick<WiringRuntime, 'oauth' | 'clock'>;
 
 /** Polls the mailboxes; resolves with one run per mailbox, in order. */
 export async function pollMailboxes(config: Config, services: PollRunServices, options: PollRunOptions): Promise<MailboxRun[]> {
@@ -108,6 +108,7 @@ async function pollOne(
   try {
     const deps = await buildPollDependencies(mailbox, config, {
       secrets: services.secrets,
+      ports: services.ports,
       ...(services.oauth ? { oauth: services.oauth } : {}),
       ...(services.s3 ? { s3: services.s3 } : {}),
       ...(services.eventBridge ? { eventBridge: services.eventBridge } : {}),

@@ -10,10 +10,18 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Config } from '../config/schema.js';
 import { LocalSecretProvider } from '../adapters/secrets/local.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
+import type { PortModules } from './dependencies.js';
+
+/** Both adapter families, each loaded on first use. */
+export const LAZY_PORTS: PortModules = {
+  aws: () => import('./aws-ports.js'),
+  local: () => import('./local-ports.js'),
+};
 
 /** What an entry point hands to the composition root (dependencies.ts) for a run. */
 export interface PollServices {
   secrets: SecretProvider;
+  ports: PortModules;
   s3?: S3Client;
   eventBridge?: EventBridgeClient;
   /** Release SDK clients (sockets) at the end. */
@@ -29,6 +37,7 @@ export async function createCliRuntime(config: Config, env: NodeJS.ProcessEnv = 
   const closers: Array<() => void> = [];
   const runtime: PollServices = {
     secrets: new LocalSecretProvider({ env }),
+    ports: LAZY_PORTS,
     close: () => {
       for (const c of closers) c();
     },

@@ -1,7 +1,7 @@
 /**
  * ConfigError: the configuration is wrong and a human must fix it (never retried).
  */
-import { IngestError } from '../shared/errors.js';
+import { keepClassName, IngestError } from '../shared/errors.js';
 
 /** One problem found in a configuration: where (a path like `mailboxes[0].tls.mode`) and the fix. */
 export interface ConfigIssue {
@@ -20,6 +20,9 @@ export type ConfigErrorCode =
 
 /** The configuration is invalid, unreadable or missing; `issues` names each bad field. */
 export class ConfigError extends IngestError {
+  static {
+    keepClassName(this, 'ConfigError');
+  }
   readonly issues: readonly ConfigIssue[];
 
   constructor(code: ConfigErrorCode, message: string, issues: readonly ConfigIssue[] = [], options: { cause?: unknown } = {}) {

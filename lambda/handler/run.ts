@@ -10,7 +10,7 @@ import { retryAuthWhenChanged } from '../compose/auth-retry.js';
 import { portLogger, type HandlerRuntime } from '../compose/handler-runtime.js';
 import { pollMailboxes } from '../compose/poll-mailboxes.js';
 import type { Config, MailboxConfig } from '../config/schema.js';
-import { IngestError } from '../shared/errors.js';
+import { keepClassName, IngestError } from '../shared/errors.js';
 import { errorInfo } from '../sync/summary.js';
 import type { PollSummary } from '../sync/types.js';
 import { invocationBudget } from './deadline.js';
@@ -30,6 +30,9 @@ export interface HandlerResult {
 
 /** Thrown only when a retry right now can help: at least one mailbox failed transiently. */
 export class RetryableInvocationError extends IngestError {
+  static {
+    keepClassName(this, 'RetryableInvocationError');
+  }
   readonly summaries: readonly PollSummary[];
 
   constructor(summaries: readonly PollSummary[]) {

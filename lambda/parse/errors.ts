@@ -4,7 +4,7 @@
  * the same answer). Errors of the sink (the store behind it) are not wrapped: they keep their
  * own code and category, so a transient S3 failure stays retryable.
  */
-import { catalogueError, type ErrorCategory } from '../shared/errors.js';
+import { keepClassName, catalogueError, type ErrorCategory } from '../shared/errors.js';
 
 /** Every code the parser raises, with its category. */
 export const PARSE_ERROR_CODES = {
@@ -26,4 +26,8 @@ export const PARSE_ERROR_CODES = {
 export type ParseErrorCode = keyof typeof PARSE_ERROR_CODES;
 
 /** A message that does not parse (or could not be spooled). */
-export class ParseError extends catalogueError(PARSE_ERROR_CODES) {}
+export class ParseError extends catalogueError(PARSE_ERROR_CODES) {
+  static {
+    keepClassName(this, 'ParseError');
+  }
+}

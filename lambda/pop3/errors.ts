@@ -4,7 +4,7 @@
  * Our explanation (`message`) is kept apart from what the server said (`serverText`, escaped)
  * and from the RFC 2449 / RFC 3206 response code, as mpop keeps `errmsg` apart from `errstr`.
  */
-import { IngestError, type ErrorCategory } from '../shared/errors.js';
+import { keepClassName, IngestError, type ErrorCategory } from '../shared/errors.js';
 
 /** Every code a Pop3Error can carry, with its category. Pinned by test/unit/pop3/errors.test.ts. */
 export const POP3_ERROR_CATALOGUE = Object.freeze({
@@ -51,6 +51,9 @@ export interface Pop3ErrorOptions {
 
 /** The POP3 engine's error: a catalogue code, its category, and the wire context. */
 export class Pop3Error extends IngestError {
+  static {
+    keepClassName(this, 'Pop3Error');
+  }
   declare readonly code: Pop3ErrorCode;
   /** The command line that failed, secrets masked (PASS ****). */
   readonly command: string | undefined;

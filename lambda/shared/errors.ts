@@ -23,8 +23,21 @@ export interface IngestErrorOptions {
   retryable?: boolean;
 }
 
+/**
+ * Gives an error class its name for good: the handler bundle is minified without keepNames (it
+ * saves 34 KiB), so a class's own name would be a minified letter in logs and the DLQ. Call it in
+ * the class's static block; instances take it through `new.target.name`.
+ */
+export function keepClassName(cls: abstract new (...args: never[]) => unknown, name: string): void {
+  Object.defineProperty(cls, 'name', { value: name, configurable: true });
+}
+
 /** Base class: a stable machine-readable code, a category and whether a retry can help. */
 export class IngestError extends Error {
+  static {
+    keepClassName(this, 'IngestError');
+  }
+
   readonly code: string;
   readonly category: ErrorCategory;
   readonly retryable: boolean;

@@ -2,7 +2,7 @@
  * The sync core's own errors: a closed catalogue of codes, each with a category
  * (see lambda/shared/errors.ts). Ports raise their own; the core only adds these.
  */
-import { catalogueError, type ErrorCategory } from '../shared/errors.js';
+import { keepClassName, catalogueError, type ErrorCategory } from '../shared/errors.js';
 
 /** Every code the sync core raises itself, with its category. */
 export const SYNC_ERROR_CODES = {
@@ -36,7 +36,11 @@ export const STATE_CONFLICT = 'STATE_CONFLICT';
 export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
 
 /** An error raised by the sync core itself. */
-export class SyncError extends catalogueError(SYNC_ERROR_CODES) {}
+export class SyncError extends catalogueError(SYNC_ERROR_CODES) {
+  static {
+    keepClassName(this, 'SyncError');
+  }
+}
 
 /** True when `error` carries the given code (IngestError or any object with `code`). */
 export function hasCode(error: unknown, code: string): boolean {

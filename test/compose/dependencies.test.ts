@@ -17,6 +17,7 @@ import { Secret } from '../../lambda/adapters/secrets/secret.js';
 import { toConnectOptions } from '../../lambda/compose/connect-options.js';
 import { parseConfig, type ConfigInput } from '../../lambda/config/schema.js';
 import { buildPollDependencies } from '../../lambda/compose/dependencies.js';
+import { LAZY_PORTS } from '../../lambda/compose/services.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pop3-ingest-wiring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +28,7 @@ const configOf = (extra: Partial<ConfigInput> = {}) => parseConfig({ mailboxes: 
 describe('the composition root', () => {
   it('wires a local folder and JSON lines when no bucket or bus is configured', async () => {
     const config = configOf();
-    const deps = await buildPollDependencies(config.mailboxes[0]!, config, { secrets: new LocalSecretProvider({ env: {} }), local: { dir } });
+    const deps = await buildPollDependencies(config.mailboxes[0]!, config, { secrets: new LocalSecretProvider({ env: {} }), ports: LAZY_PORTS, local: { dir } });
     expect(deps.store).toBeInstanceOf(FolderMessageStore);
     expect(deps.state).toBeInstanceOf(FileStateStore);
     expect(deps.lease).toBeInstanceOf(FileLeaseStore);
@@ -38,6 +39,7 @@ describe('the composition root', () => {
     const config = configOf({ storage: { bucket: 'mail-bucket' }, events: { busName: 'bus' } });
     const deps = await buildPollDependencies(config.mailboxes[0]!, config, {
       secrets: new LocalSecretProvider({ env: {} }),
+      ports: LAZY_PORTS,
       s3: new S3Client({ region: 'us-east-1' }),
       eventBridge: new EventBridgeClient({ region: 'us-east-1' }),
     });
@@ -49,7 +51,7 @@ describe('the composition root', () => {
 
   it('refuses to guess a target: no bucket and no local folder is a configuration error', async () => {
     const config = configOf();
-    await expect(buildPollDependencies(config.mailboxes[0]!, config, { secrets: new LocalSecretProvider({ env: {} }) })).rejects.toMatchObject({
+    await expect(buildPollDependencies(config.mailboxes[0]!, config, { secrets: new LocalSecretProvider({ env: {} }), ports: LAZY_PORTS })).rejects.toMatchObject({
       code: 'CONFIG_MISSING',
       category: 'permanent',
     });
@@ -60,6 +62,7 @@ describe('the composition root', () => {
     const seen: unknown[] = [];
     const deps = await buildPollDependencies(config.mailboxes[0]!, config, {
       secrets: new LocalSecretProvider({ env: {} }),
+      ports: LAZY_PORTS,
       local: { dir },
       onSourceError: (e) => seen.push(e),
     });

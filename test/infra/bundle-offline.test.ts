@@ -40,7 +40,8 @@ describe('function bundle', () => {
     expect(code).not.toContain('credential-provider-sso');
     // The AWS SDK is bundled, not imported from the runtime's copy.
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
-    expect(code).toContain('PutEventsCommand');
+    // The EventBridge client's PutEvents schema (class names are minified: keepNames is off).
+    expect(code).toContain('PutEventsRequest');
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(existsSync(join(outdir, 'Pop3Ingest.template.json'))).toBe(true);
 
@@ -74,7 +75,7 @@ describe('function bundle', () => {
       timeout: 30_000,
     });
     expect(loaded.stderr).not.toMatch(/ReferenceError|require is not defined|ERR_MODULE_NOT_FOUND/);
-    // keepNames: the error class is called by its name, in the bundle Lambda runs.
+    // The error class is called by its name in the bundle Lambda runs (keepClassName, without keepNames).
     expect(JSON.parse(loaded.stdout.split('\n').find((l) => l.startsWith('NAMES '))?.slice('NAMES '.length) ?? 'null')).toEqual(['RetryableInvocationError', 'RetryableInvocationError']);
     const line = loaded.stdout.split('\n').find((l) => l.startsWith('RESULT function '));
     expect(JSON.parse(line?.slice('RESULT function '.length) ?? 'null')).toMatchObject({

@@ -2,7 +2,7 @@
  * Errors of the OAuth2 token client. Messages carry the endpoint's host, the OAuth2 error code
  * and its description (escaped, truncated), never a token, a client secret or a request body.
  */
-import { catalogueError, type CatalogueErrorOptions, type ErrorCategory } from '../../shared/errors.js';
+import { keepClassName, catalogueError, type CatalogueErrorOptions, type ErrorCategory } from '../../shared/errors.js';
 
 /** The closed catalogue of OAuth2 error codes with their category. */
 export const OAUTH_ERROR_CODES = {
@@ -25,6 +25,9 @@ export type OAuthErrorCode = keyof typeof OAUTH_ERROR_CODES;
 
 /** A token request failed. `oauthError` is the endpoint's RFC 6749 `error` value, when it sent one. */
 export class OAuthError extends catalogueError(OAUTH_ERROR_CODES) {
+  static {
+    keepClassName(this, 'OAuthError');
+  }
   readonly oauthError?: string;
   readonly httpStatus?: number;
 

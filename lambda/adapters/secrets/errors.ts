@@ -1,7 +1,7 @@
 /**
  * Errors of the secret providers. Messages name where a secret lives, never what it holds.
  */
-import { catalogueError, type ErrorCategory } from '../../shared/errors.js';
+import { keepClassName, catalogueError, type ErrorCategory } from '../../shared/errors.js';
 
 /** The closed catalogue of secret error codes with their category. */
 export const SECRET_ERROR_CODES = {
@@ -23,4 +23,8 @@ export const SECRET_ERROR_CODES = {
 export type SecretErrorCode = keyof typeof SECRET_ERROR_CODES;
 
 /** A secret could not be read or written; never carries the value. */
-export class SecretError extends catalogueError(SECRET_ERROR_CODES) {}
+export class SecretError extends catalogueError(SECRET_ERROR_CODES) {
+  static {
+    keepClassName(this, 'SecretError');
+  }
+}
