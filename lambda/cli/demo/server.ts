@@ -7,6 +7,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { encodeMultiline } from '../../pop3/index.js';
 import type { DemoMessage } from './samples.js';
 
 /** Options of {@link startDemoServer}. */
@@ -258,15 +259,10 @@ class DemoSession {
     this.write(Buffer.from(`${line}\r\n`, 'latin1'));
   }
 
-  /** A multi-line response: RFC 1939 section 3, byte-stuff lines starting with "." and end with ".". */
+  /** A multi-line response (RFC 1939 section 3), dot-stuffed and terminated by the engine's own framer. */
   private sendMulti(status: string, lines: readonly Buffer[]): void {
-    const parts: Buffer[] = [Buffer.from(`${status}\r\n`, 'latin1')];
-    for (const l of lines) {
-      if (l[0] === 0x2e) parts.push(DOT);
-      parts.push(l, CRLF);
-    }
-    parts.push(TERMINATOR);
-    this.write(Buffer.concat(parts));
+    const body = Buffer.concat(lines.flatMap((l) => [l, CRLF]));
+    this.write(Buffer.concat([Buffer.from(`${status}\r\n`, 'latin1'), encodeMultiline(body)]));
   }
 
   private write(data: Buffer): void {
@@ -292,9 +288,7 @@ class DemoSession {
   }
 }
 
-const DOT = Buffer.from('.');
 const CRLF = Buffer.from('\r\n');
-const TERMINATOR = Buffer.from('.\r\n');
 
 /** Splits a CRLF message into lines without their line ends (a trailing CRLF ends the last line). */
 export function splitLines(data: Buffer): Buffer[] {
