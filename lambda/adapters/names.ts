@@ -2,15 +2,15 @@
  * Names the adapters turn into S3 keys and file names, checked here once even though the core
  * and config build them: defence in depth, so no name can climb out of its folder or prefix.
  */
+import { isValidMailboxId } from '../sync/keys.js';
 import { AdapterError } from './errors.js';
 
-const MAILBOX_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 /** S3 allows 1024 UTF-8 bytes in a key. */
 const MAX_KEY_BYTES = 1024;
 
-/** Returns the id unchanged, or throws INVALID_KEY for anything but [A-Za-z0-9_.-] (not '.' or '..'). */
+/** Returns the id unchanged, or throws INVALID_KEY when it breaks the mailbox-id rule (sync/keys.ts). */
 export function checkMailboxId(mailboxId: string): string {
-  if (!MAILBOX_ID.test(mailboxId) || mailboxId === '.' || mailboxId === '..') {
+  if (!isValidMailboxId(mailboxId)) {
     throw new AdapterError('INVALID_KEY', 'permanent', `invalid mailbox id ${JSON.stringify(mailboxId.slice(0, 64))}`);
   }
   return mailboxId;

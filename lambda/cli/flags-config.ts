@@ -6,7 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
-import { ConfigError, MAILBOX_ID, parseConfig, type Config } from '../config/schema.js';
+import { ConfigError, parseConfig, type Config } from '../config/schema.js';
+import { isValidMailboxId } from '../sync/keys.js';
 import { booleanFlag, choiceFlag, integerFlag, stringFlag, type FlagValues } from './args.js';
 import { usageError } from './errors.js';
 
@@ -146,7 +147,7 @@ export function defaultMailboxId(outDir: string | undefined): string {
     return CONFIG_DEFAULTS.cliMailboxId;
   }
   const only = names.length === 1 ? (names[0] as string).slice(0, -'.json'.length) : undefined;
-  return only !== undefined && only.length <= 64 && MAILBOX_ID.test(only) ? only : CONFIG_DEFAULTS.cliMailboxId;
+  return only !== undefined && isValidMailboxId(only) ? only : CONFIG_DEFAULTS.cliMailboxId;
 }
 
 function mailboxOverrides(values: FlagValues): MailboxOverrides {

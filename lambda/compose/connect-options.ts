@@ -11,7 +11,7 @@ import type { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
 import { SecretError } from '../adapters/secrets/errors.js';
 import type { Secret } from '../adapters/secrets/secret.js';
 import { describeSecretRef, type SecretProvider } from '../adapters/secrets/types.js';
-import type { Pop3ConnectOptions, Pop3TlsOptions } from '../pop3/index.js';
+import { TOKEN_MECHANISMS, type Pop3ConnectOptions, type Pop3TlsOptions } from '../pop3/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { MailboxConfig } from '../config/schema.js';
 
@@ -21,8 +21,6 @@ export interface ResolvedCredentials {
   accessToken?: Secret;
 }
 
-/** Token mechanisms tried when oauth2 is configured and auth.mechanisms is not. */
-const OAUTH_METHODS = ['OAUTHBEARER', 'XOAUTH2'] as const;
 
 /**
  * The engine's options for `m` with these credentials. `ca` is the PEM bundle when the mailbox
@@ -47,7 +45,7 @@ export function toConnectOptions(m: MailboxConfig, credentials: ResolvedCredenti
     if (Object.keys(limits).length > 0) options.limits = limits;
   }
   if (m.auth.mechanisms !== undefined) options.authMethods = m.auth.mechanisms;
-  else if (m.auth.oauth2 !== undefined) options.authMethods = OAUTH_METHODS;
+  else if (m.auth.oauth2 !== undefined) options.authMethods = TOKEN_MECHANISMS;
   return options;
 }
 

@@ -26,6 +26,7 @@ import { SecretsManagerProvider } from '../adapters/secrets/secrets-manager.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, loadConfigText } from '../config/load.js';
+import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../sync/ports.js';
 import { asyncRetrySettings, HANDLER_ENV, METRICS, type AsyncRetrySettings } from '../handler/contract.js';
@@ -55,7 +56,6 @@ export interface HandlerRuntime {
 }
 
 const DEFAULT_SERVICE = 'pop3-ingest';
-const DEFAULT_CONCURRENCY = 4;
 
 /** Builds the container's runtime from the environment. Never throws: config errors surface per invocation. */
 export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime {
@@ -79,7 +79,7 @@ export function createHandlerRuntime(env: NodeJS.ProcessEnv = process.env): Hand
     logger,
     metrics: new Metrics({ namespace, serviceName }),
     metricsBase: { serviceName, namespace },
-    concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : DEFAULT_CONCURRENCY,
+    concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : CONFIG_DEFAULTS.concurrency,
     ...(asyncRetry === undefined ? {} : { asyncRetry }),
   };
 }

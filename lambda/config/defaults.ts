@@ -2,6 +2,7 @@
  * Every configuration default in one place, so the schema, the CLI, the CDK stack and the docs
  * cannot drift apart. Change a default here and nowhere else.
  */
+import { SYNC_LIMITS } from '../sync/limits.js';
 
 /** Defaults applied by ConfigSchema when a field is left out. */
 export const CONFIG_DEFAULTS = {
@@ -15,8 +16,8 @@ export const CONFIG_DEFAULTS = {
   fetchMode: 'full',
   /** No mail ever lost: nothing is deleted from the server unless the config says so. */
   deletePolicy: 'never',
-  /** A larger message is stored headers-only (see PollLimits.maxMessageSize). */
-  maxMessageSize: 50 * 1024 * 1024,
+  /** A larger message is stored headers-only (see PollLimits.maxMessageSize); the sync core's default. */
+  maxMessageSize: SYNC_LIMITS.defaultMaxMessageSize,
   /** EventBridge Scheduler expression for each mailbox's poll. */
   schedule: 'rate(5 minutes)',
   storagePrefix: 'mail/',
@@ -29,4 +30,6 @@ export const CONFIG_DEFAULTS = {
   maxAttempts: 3,
   /** Mailbox id of a CLI mailbox described by flags: one per --out folder (see lambda/cli/flags-config.ts). */
   cliMailboxId: 'default',
+  /** Mailboxes polled at once (CLI --concurrency, the handler's POP3_INGEST_CONCURRENCY). */
+  concurrency: 4,
 } as const;

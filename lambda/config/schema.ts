@@ -5,8 +5,9 @@
  * weaken security).
  */
 import * as z from 'zod';
-import { MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW } from '../pop3/index.js';
+import { AUTH_METHOD_NAMES, MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW, TOKEN_MECHANISMS } from '../pop3/index.js';
 import type { DeletePolicy, FilterAction, HeaderFilter } from '../sync/types.js';
+import { MAILBOX_ID_MAX_LENGTH, MAILBOX_ID_PATTERN } from '../sync/keys.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { toConfigIssues } from './issues.js';
@@ -18,8 +19,6 @@ export type { ConfigIssue, ConfigErrorCode } from './errors.js';
 // Building blocks
 
 const NO_CONTROL = /^[^\r\n\0]*$/;
-/** Mailbox ids become S3 keys, state names and event fields: keep them boring. */
-export const MAILBOX_ID = /^[a-z0-9][a-z0-9_.-]*$/;
 /** SHA-256 of the SubjectPublicKeyInfo: base64 (RFC 7469 pin-sha256) or hex, colons allowed. */
 const PIN_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
 const PIN_HEX = /^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){31}$/;
@@ -36,9 +35,8 @@ const EVENT_SOURCE = /^(?!aws\.)[A-Za-z0-9._\-/]{1,256}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TENANT = /^[A-Za-z0-9.-]{1,128}$/;
 
-/** The method names `auth.mechanisms` accepts (SASL names plus APOP and USER/PASS). */
-export const AUTH_METHOD_NAMES = ['SCRAM-SHA-256', 'OAUTHBEARER', 'XOAUTH2', 'CRAM-MD5', 'PLAIN', 'LOGIN', 'APOP', 'USER'] as const;
-const OAUTH_MECHANISMS: readonly string[] = ['XOAUTH2', 'OAUTHBEARER'];
+/** `auth.mechanisms` accepts the engine's AUTH_METHOD_NAMES; an oauth2 mailbox needs one of its TOKEN_MECHANISMS. */
+const OAUTH_MECHANISMS: readonly string[] = TOKEN_MECHANISMS;
 
 const positiveInt = (what: string) =>
   z.number({ error: `expected a whole number of ${what}` }).int(`expected a whole number of ${what}`).positive(`expected ${what} > 0`);
@@ -184,7 +182,7 @@ const LimitsSchema = z.strictObject({
 
 const MailboxSchema = z
   .strictObject({
-    id: z.string({ error: 'expected a mailbox id (a string)' }).max(64, 'at most 64 characters').regex(MAILBOX_ID, 'expected [a-z0-9][a-z0-9-_.]* (lower-case letters, digits, - _ .)'),
+    id: z.string({ error: 'expected a mailbox id (a string)' }).max(MAILBOX_ID_MAX_LENGTH, `at most ${MAILBOX_ID_MAX_LENGTH} characters`).regex(MAILBOX_ID_PATTERN, 'expected [a-z0-9][a-z0-9-_.]* (lower-case letters, digits, - _ .)').refine((id) => !id.includes('..'), "must not contain '..'"),
     host: text('host name'),
     port: z.number().int('expected a port number 1-65535').min(1, 'expected a port number 1-65535').max(65535, 'expected a port number 1-65535').optional(),
     tls: TlsSchema.prefault({}),

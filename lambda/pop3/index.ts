@@ -7,6 +7,7 @@ export type {
   Pop3SessionState,
 } from './session-types.js';
 export { Pop3Body } from './body.js';
+export { AUTH_METHOD_NAMES, TOKEN_MECHANISMS } from './auth/choose.js';
 export { Pop3Error, POP3_ERROR_CATALOGUE, isPop3Error, maskCommand } from './errors.js';
 export type { Pop3ErrorCode, Pop3ErrorOptions } from './errors.js';
 export {

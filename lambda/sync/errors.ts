@@ -29,11 +29,8 @@ export const SYNC_ERROR_CODES = {
 /** A code from the sync core's catalogue. */
 export type SyncErrorCode = keyof typeof SYNC_ERROR_CODES;
 
-/** Code a StateStore throws when compare-and-swap loses (lambda/sync/ports.ts). */
-export const STATE_CONFLICT = 'STATE_CONFLICT';
-
-/** Code the mail source throws when the server lacks a required command (UIDL). */
-export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
+/** The port-level codes the core reacts to are defined with the ports they belong to. */
+export { POP3_UNSUPPORTED, STATE_CONFLICT } from './ports.js';
 
 /** An error raised by the sync core itself. */
 export class SyncError extends catalogueError(SYNC_ERROR_CODES) {

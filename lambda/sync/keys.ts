@@ -13,11 +13,18 @@ export type MessageKind = 'full' | 'headers';
 /** What an event id is derived for: one per message and outcome. */
 export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed';
 
-const MAILBOX_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+/**
+ * The one mailbox-id rule (the config schema, the CLI and the adapters' own check use it): ids
+ * become S3 key segments, file names and event fields, so they stay boring: lower-case letters,
+ * digits, - _ and ., starting with a letter or digit, no '..', at most 64 characters.
+ */
+export const MAILBOX_ID_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/;
+/** The longest mailbox id. */
+export const MAILBOX_ID_MAX_LENGTH = 64;
 
-/** True when `id` is a safe mailbox id: [a-z0-9._-], starts alphanumeric, at most 128 chars. */
+/** True when `id` follows the mailbox-id rule. */
 export function isValidMailboxId(id: string): boolean {
-  return MAILBOX_ID.test(id) && !id.includes('..');
+  return id.length <= MAILBOX_ID_MAX_LENGTH && MAILBOX_ID_PATTERN.test(id) && !id.includes('..');
 }
 
 /** SHA-256 (hex) of the mailbox id and the UID: the only form a UID takes outside the state. */

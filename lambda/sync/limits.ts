@@ -3,7 +3,7 @@
  * checkpointing and the breaker cannot drift apart.
  */
 export const SYNC_LIMITS = {
-  /** Default PollLimits.maxMessageSize (matches lambda/config/defaults.ts). */
+  /** Default PollLimits.maxMessageSize (the config's default too: lambda/config/defaults.ts reads it here). */
   defaultMaxMessageSize: 50 * 1024 * 1024,
   /** Publish (and checkpoint) at least this often while messages keep arriving. */
   publishBatchMs: 2_000,

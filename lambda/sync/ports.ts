@@ -71,6 +71,12 @@ export interface MessageRefusal {
  */
 export const MESSAGE_FAULT = 'MESSAGE_FAULT';
 
+/** Code a StateStore throws when compare-and-swap loses: another writer saved first. */
+export const STATE_CONFLICT = 'STATE_CONFLICT';
+
+/** Code the mail source throws when the server lacks a required command (UIDL, RFC 1939 section 7). */
+export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
+
 /** An open, authenticated POP3 session in TRANSACTION state. */
 export interface MailboxSession {
   readonly capabilities: MailboxCapabilities;

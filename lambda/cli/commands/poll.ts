@@ -3,6 +3,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { readCaFile } from '../../compose/connect-options.js';
+import { CONFIG_DEFAULTS } from '../../config/defaults.js';
 import { findMailbox, type Config, type MailboxConfig } from '../../config/schema.js';
 import { fixFor } from '../advice.js';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag, type FlagValues } from '../args.js';
@@ -21,7 +22,6 @@ import { POLL_SPEC } from './specs.js';
 
 /** Default local output folder. */
 export const DEFAULT_OUT_DIR = './pop3-ingest-out';
-const DEFAULT_CONCURRENCY = 4;
 
 /** Runs `pop3-ingest poll`; resolves with the exit code. */
 export async function runPoll(argv: readonly string[]): Promise<ExitCodeValue> {
@@ -33,7 +33,7 @@ export async function runPoll(argv: readonly string[]): Promise<ExitCodeValue> {
   let config = configFromFlags(values, { requireLogin: true, defaultMailboxId: defaultMailboxId(outDir) });
   const only = stringFlag(values, 'mailbox');
   if (only !== undefined) config = { ...config, mailboxes: [findMailbox(config, only)] };
-  const concurrency = integerFlag(values, 'concurrency', { min: 1, max: 64 }) ?? DEFAULT_CONCURRENCY;
+  const concurrency = integerFlag(values, 'concurrency', { min: 1, max: 64 }) ?? CONFIG_DEFAULTS.concurrency;
   const timeLimit = integerFlag(values, 'time-limit', { min: 1, max: 7 * 24 * 3600 });
   const events = stringFlag(values, 'events');
   if (events === '-' && json) throw usageError('--events - (stdout) cannot be combined with --json: both write to stdout');

@@ -10,6 +10,12 @@ import type { AuthMethod, AuthOffer, AuthPolicy, Credentials, SaslMechanismName 
 /** A method's policy name ('SCRAM-SHA-256', ..., 'APOP', 'USER'), as in AuthPolicy.allowed. */
 type MethodName = SaslMechanismName | 'APOP' | 'USER';
 
+/** Every login method the engine can use, by policy name: what `auth.mechanisms` accepts. */
+export const AUTH_METHOD_NAMES = ['SCRAM-SHA-256', 'OAUTHBEARER', 'XOAUTH2', 'CRAM-MD5', 'PLAIN', 'LOGIN', 'APOP', 'USER'] as const satisfies readonly MethodName[];
+
+/** The bearer-token mechanisms (RFC 7628 OAUTHBEARER, then XOAUTH2), in the order to try them. */
+export const TOKEN_MECHANISMS = ['OAUTHBEARER', 'XOAUTH2'] as const satisfies readonly SaslMechanismName[];
+
 interface Candidate {
   name: MethodName;
   method: AuthMethod;

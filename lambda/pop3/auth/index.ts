@@ -3,7 +3,7 @@
  * mechanisms. Pure code: nothing here touches a socket.
  */
 export { validateCredentials } from './credentials.js';
-export { chooseAuthMethods } from './choose.js';
+export { AUTH_METHOD_NAMES, chooseAuthMethods, TOKEN_MECHANISMS } from './choose.js';
 export { createSaslMechanism } from './mechanisms.js';
 export { apopDigest } from './apop.js';
 export type { SaslMechanismOptions } from './mechanisms.js';
