@@ -84,6 +84,9 @@ export class StateKeeper {
         bytesRead += body.length;
         state.entries.applySegment(decodeSegment(body, mailboxId, ref.name));
       });
+      if (manifest.keyPrefix === undefined && state.entries.quietCount > 0) {
+        throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} has compact entries but no key prefix to rebuild their keys`);
+      }
       if (state.entries.size !== manifest.entries) {
         throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds ${state.entries.size} entries, its manifest says ${manifest.entries}`);
       }
