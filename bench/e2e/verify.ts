@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { SeededCorpus } from './corpus.js';
 import { S3StateStore } from '../../lambda/adapters/s3/state-store.js';
+import { StateKeeper } from '../../lambda/sync/checkpoint.js';
 
 /** What the check found. */
 export interface DrainCheck {
@@ -84,12 +85,13 @@ export async function checkDrain(
   const unpublished = uidHashes.filter((h) => !published.has(h)).length + (keys.length - uidHashes.length);
 
   const stateByStatus: Record<string, number> = {};
-  // Through the adapter the handler wrote it with (it stores the document gzip-compressed).
-  const state = await new S3StateStore({ client: s3, bucket }).load(mailboxId);
-  if (state === null) throw new Error(`no seen-state for mailbox ${mailboxId} in s3://${bucket}`);
-  const stateText = new TextDecoder().decode(state.body);
-  const doc = JSON.parse(stateText) as { uids: Record<string, { status: string }> };
-  for (const entry of Object.values(doc.uids)) stateByStatus[entry.status] = (stateByStatus[entry.status] ?? 0) + 1;
+  // Through the adapter and the core's reader (schema 3: a manifest naming segments).
+  const store = new S3StateStore({ client: s3, bucket });
+  const keeper = await StateKeeper.load(store, { now: () => new Date() }, mailboxId);
+  if (keeper.loadedVersion === null) throw new Error(`no seen-state for mailbox ${mailboxId} in s3://${bucket}`);
+  // Quiet entries are published by definition; the others carry their status.
+  stateByStatus['published'] = keeper.state.entries.quietCount;
+  for (const [, entry] of keeper.state.entries.loudEntries()) stateByStatus[entry.status] = (stateByStatus[entry.status] ?? 0) + 1;
   const unpublishedInState = stateByStatus.unpublished ?? 0;
 
   return {
@@ -100,7 +102,7 @@ export async function checkDrain(
     unpublished,
     republished: lines.length - published.size,
     stateByStatus,
-    stateBytes: Buffer.byteLength(stateText),
+    stateBytes: keeper.traffic.bytesRead,
     bytesRead,
     verifyMs: performance.now() - started,
     ok: missing === 0 && extraOrDuplicate === 0 && unpublished === 0 && unpublishedInState === 0 && keys.length === corpus.messages,

@@ -51,8 +51,14 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
   const maxMessages = policy.limits.maxMessages ?? Number.POSITIVE_INFINITY;
   const maxBytes = policy.limits.maxBytes ?? Number.POSITIVE_INFINITY;
   const fresh: PlannedMessage[] = [];
-  for (const m of [...listing].sort((a, b) => a.msg - b.msg)) {
-    const action = ingestAction(policy, m, state.entries.get(m.uid), maxSize);
+  const match = state.entries.match(listing);
+  const order = listing.map((_, i) => i).sort((a, b) => (listing[a] as ListedMessage).msg - (listing[b] as ListedMessage).msg);
+  for (const i of order) {
+    const m = listing[i] as ListedMessage;
+    // A quiet record (stored or skipped, acknowledged) needs nothing unless a header-only message may be upgraded.
+    const quiet = match.quietKind(i);
+    if (quiet === 'full' || quiet === 'skipped' || (quiet === 'headers' && policy.mode !== 'full')) continue;
+    const action = ingestAction(policy, m, match.entry(i), maxSize);
     if (action) fresh.push({ ...m, action });
   }
   const work: PlannedMessage[] = [];
@@ -114,25 +120,27 @@ function actionFor(policy: MailboxPolicy, m: ListedMessage, maxSize: number): Pl
  * the server's EXPIRE 0 at our QUIT, or older than the server's EXPIRE days.
  */
 export function checkCircuit(listing: readonly ListedMessage[], state: SeenState, context: PlanContext = { now: new Date() }): CircuitVerdict {
-  const listed = new Set(listing.map((m) => m.uid));
+  const match = state.entries.match(listing);
   const expireMs = typeof context.expire === 'number' ? context.expire * DAY_MS : undefined;
-  let known = 0;
+  // Listed UIDs with a record that is not 'deleted' are known and present.
+  let known = match.knownListed;
   const goneSizes: number[] = [];
-  for (const [uid, entry] of state.entries) {
+  for (const gone of match.gone) {
     // Gone because we deleted it (or sent DELE and may have died before recording the QUIT).
-    if (entry.status === 'deleted' || (entry.deleteSent === true && !listed.has(uid))) continue;
-    if (!listed.has(uid) && expireMs !== undefined && context.now.getTime() - Date.parse(entry.firstSeen) >= expireMs) continue;
+    if (gone.status === 'deleted' || gone.deleteSent) continue;
+    if (expireMs !== undefined && context.now.getTime() - Date.parse(gone.firstSeen) >= expireMs) continue;
     known += 1;
-    if (!listed.has(uid)) goneSizes.push(entry.listSize ?? entry.size ?? -1);
+    goneSizes.push(gone.sizeHint);
   }
   const newSizes = new Map<number, number>();
   let unknownListed = 0;
-  for (const m of listing) {
-    const entry = state.entries.get(m.uid);
-    if (entry && entry.status !== 'deleted') continue;
+  listing.forEach((m, i) => {
+    if (match.isQuiet(i)) return;
+    const entry = match.entry(i);
+    if (entry && entry.status !== 'deleted') return;
     unknownListed += 1;
     newSizes.set(m.size, (newSizes.get(m.size) ?? 0) + 1);
-  }
+  });
   let reappeared = 0;
   for (const size of goneSizes) {
     const left = newSizes.get(size) ?? 0;
@@ -142,7 +150,7 @@ export function checkCircuit(listing: readonly ListedMessage[], state: SeenState
     }
   }
   const knownGone = goneSizes.length;
-  const stats: CircuitStats = { known, listed: listed.size, unknownListed, knownGone, reappeared };
+  const stats: CircuitStats = { known, listed: listing.length, unknownListed, knownGone, reappeared };
   const open =
     known >= SYNC_LIMITS.circuitMinKnown &&
     knownGone / known > SYNC_LIMITS.circuitGoneShare &&
@@ -160,8 +168,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function dueForDeletion(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, now: Date): ListedMessage[] {
   if (policy.delete.kind === 'never') return [];
   const out: ListedMessage[] = [];
-  for (const m of listing) {
-    const entry = state.entries.get(m.uid);
+  const match = state.entries.match(listing);
+  for (const [i, m] of listing.entries()) {
+    const entry = match.entry(i);
     // Unpublished ones too: their identity is confirmed now, their event republished first,
     // and selectDeletes takes only those acknowledged by then.
     if (!entry || entry.kind !== 'full' || (entry.status !== 'published' && entry.status !== 'unpublished')) continue;

@@ -20,7 +20,7 @@ import { SYNC_LIMITS } from './limits.js';
 import { planPoll, policyWarnings, selectDeletes, type Plan, type PlanContext } from './plan.js';
 import { Recorder } from './recorder.js';
 import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
-import { pruneState, type SeenEntry, type SeenState } from './state.js';
+import type { SeenEntry, SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollOptions, PollSummary } from './types.js';
 
@@ -182,12 +182,24 @@ function report(policy: MailboxPolicy, survey: Survey, state: SeenState, logger:
  * poller's deleteSent records may not be in the state we read).
  */
 function isIdle(survey: Survey, state: SeenState): boolean {
-  if (survey.plan.work.length > 0 || survey.plan.circuit.open) return false;
-  const listed = new Set(survey.messages.map((m) => m.uid));
-  for (const [uid, entry] of state.entries) {
-    if (entry.status === 'unpublished' || !listed.has(uid)) return false;
-  }
+  if (survey.plan.work.length > 0 || survey.plan.circuit.open || state.needsRewrite === true) return false;
+  if (state.entries.match(survey.messages).gone.length > 0) return false;
+  for (const [, entry] of state.entries.loudEntries()) if (entry.status === 'unpublished') return false;
   return true;
+}
+
+/**
+ * Drops UIDs no longer on the server, except entries whose event is still unacknowledged:
+ * their object is stored and must still be announced even if the message is gone.
+ */
+export function pruneState(state: SeenState, listing: readonly ListedMessage[]): number {
+  let dropped = 0;
+  for (const gone of state.entries.match(listing).gone) {
+    if (gone.status === 'unpublished') continue;
+    state.entries.deleteGone(gone);
+    dropped += 1;
+  }
+  return dropped;
 }
 
 /** Under the lease: breaker, republish, ingest, record, DELE, QUIT. */
@@ -204,7 +216,7 @@ async function ingestAndDelete(
   summary.newMessages = plan.newMessages;
   summary.backlog = plan.newMessages;
   await tripOrAcceptEpoch(run, keeper, survey);
-  if (pruneState(keeper.state, new Set(messages.map((m) => m.uid))) > 0) keeper.markDirty();
+  if (pruneState(keeper.state, messages) > 0) keeper.markDirty();
 
   const deadline = options.deadline?.getTime();
   const shouldStop = (): boolean => {
@@ -328,7 +340,8 @@ function markEntries(keeper: StateKeeper, listing: readonly ListedMessage[], msg
 
 function countSetAside(state: SeenState): number {
   let n = 0;
-  for (const entry of state.entries.values()) if (entry.kind === 'failed') n += 1;
+  // Set-aside entries carry attempts and an error: always full records.
+  for (const [, entry] of state.entries.loudEntries()) if (entry.kind === 'failed') n += 1;
   return n;
 }
 

@@ -169,18 +169,22 @@ export interface EventPublisher {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Seen-state (one small document per mailbox) and lease
+// Seen-state (a small manifest per mailbox naming immutable segments) and lease
 
 /** An opaque version token for compare-and-swap (S3 ETag, or a local file's revision). */
 export type StateVersion = string;
 
-/** Raw bytes of the state document and its version; the core owns the format (state.ts). */
+/** Raw bytes of the state document (the manifest) and its version; the core owns the format (state-codec.ts). */
 export interface LoadedState {
   body: Uint8Array;
   version: StateVersion;
 }
 
-/** Compare-and-swap storage of one document per mailbox. */
+/**
+ * Compare-and-swap storage of one document per mailbox (the manifest), plus the immutable
+ * segments it names. A save writes its new segment first, then swaps the manifest: a reader
+ * sees the old manifest and its segments or the new ones, never a mix.
+ */
 export interface StateStore {
   /** null when the mailbox has no state yet. */
   load(mailboxId: string): Promise<LoadedState | null>;
@@ -189,6 +193,15 @@ export interface StateStore {
    * Throws an IngestError with code 'STATE_CONFLICT' when another writer got there first.
    */
   save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion>;
+  /**
+   * Creates segment `name` (unique per write: [a-z0-9-]{1,80}), durable when this resolves.
+   * Never overwrites: an existing segment of that name is an error.
+   */
+  putSegment(mailboxId: string, name: string, body: Uint8Array): Promise<void>;
+  /** The segment's bytes; null when it does not exist (removed after a newer manifest dropped it). */
+  getSegment(mailboxId: string, name: string): Promise<Uint8Array | null>;
+  /** Removes segments no manifest names any more; best effort, absent ones are not an error. */
+  deleteSegments(mailboxId: string, names: readonly string[]): Promise<void>;
 }
 
 /** A held lease; release is best-effort (the lease also expires by itself). */

@@ -102,7 +102,7 @@ export class Recorder {
 
   /** Republishes events recorded as unacknowledged by earlier polls, with their original ids. */
   async republishPending(): Promise<void> {
-    for (const [uid, entry] of this.ctx.keeper.state.entries) {
+    for (const [uid, entry] of [...this.ctx.keeper.state.entries.loudEntries()]) {
       if (entry.status !== 'unpublished' || !entry.event) continue;
       const event: OutgoingEvent = { id: entry.event.id, detailType: entry.event.detailType, detail: entry.event.detail };
       await this.add({ uid, entry: { ...entry }, event, confirms: false });

@@ -1,14 +1,18 @@
 /**
- * Seen-state: one small versioned JSON document per mailbox (UID -> what happened to it),
- * parsed defensively and written with compare-and-swap. A corrupt document is an error,
- * never "everything is new" (that would re-ingest and, with a delete policy, be unsafe).
+ * Seen-state: what happened to each UID of a mailbox, parsed defensively. A corrupt document is
+ * an error, never "everything is new" (that would re-ingest and, with a delete policy, be unsafe).
+ * This file holds the record types, their validation and the schema 2 document (one JSON object
+ * of records, read for migration); schema 3 (a manifest naming segments) is state-codec.ts.
  */
 import { SyncError } from './errors.js';
+import { SeenEntries } from './seen-entries.js';
 
 /** Format tag and version of the document; bump the version on breaking change. */
 export const STATE_FORMAT = 'pop3-ingest.seen-state';
-/** Current document schema version. */
-export const STATE_SCHEMA_VERSION = 2;
+/** Current document schema version (3: manifest + segments; 2: one JSON document, still read). */
+export const STATE_SCHEMA_VERSION = 3;
+/** The single-document schema read for migration. */
+export const LEGACY_SCHEMA_VERSION = 2;
 
 /**
  * What happened to a UID.
@@ -70,7 +74,10 @@ export interface SeenEntry {
   lastError?: string;
 }
 
-/** The parsed document. Entries are a Map: UIDs like "__proto__" are data, not keys of an object. */
+/**
+ * The seen-state of one mailbox. `entries` holds the UIDs (seen-entries.ts): most of a kept
+ * mailbox as compact columns keyed by a UID hash, the rest as full records.
+ */
 export interface SeenState {
   mailboxId: string;
   /** UID epoch: 1 at first, incremented when a human accepts a new one (circuit breaker). */
@@ -78,7 +85,14 @@ export interface SeenState {
   epochSince: string;
   /** Fingerprint of the server and user this state was recorded for (MailboxPolicy.identity). */
   identity?: string;
-  entries: Map<string, SeenEntry>;
+  /**
+   * Document-level facts other parts keep with the state (e.g. the last login time): short
+   * names to strings or finite numbers. Change one, then markDirty() on the keeper.
+   */
+  meta: Record<string, string | number>;
+  entries: SeenEntries;
+  /** Read from an older format: the next poll rewrites it (counts as work, never idle). */
+  needsRewrite?: boolean;
 }
 
 const UID = /^[\x21-\x7e]{1,70}$/;
@@ -98,7 +112,7 @@ const isDate = (v: unknown): v is string => typeof v === 'string' && !Number.isN
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The first problem of an entry, or undefined when it is valid. */
-function entryProblem(raw: unknown): string | undefined {
+export function entryProblem(raw: unknown): string | undefined {
   if (!isObject(raw)) return 'entry is not an object';
   if (!isDate(raw['firstSeen'])) return 'firstSeen: not a date';
   const key = raw['key'];
@@ -124,7 +138,7 @@ function entryProblem(raw: unknown): string | undefined {
   return undefined;
 }
 
-/** The first problem of the document's header fields, or undefined. */
+/** The first problem of the header fields both schemas share, or undefined. */
 function documentProblem(doc: Record<string, unknown>): string | undefined {
   if (doc['format'] !== STATE_FORMAT) return `format: expected ${STATE_FORMAT}`;
   if (!(Number.isSafeInteger(doc['schemaVersion']) && (doc['schemaVersion'] as number) > 0)) return 'schemaVersion: not a positive integer';
@@ -134,17 +148,33 @@ function documentProblem(doc: Record<string, unknown>): string | undefined {
   if (!isDate(doc['updatedAt'])) return 'updatedAt: not a date';
   const identity = doc['identity'];
   if (identity !== undefined && !(typeof identity === 'string' && identity.length >= 1 && identity.length <= 128)) return 'identity: malformed';
-  if (!isObject(doc['uids'])) return 'uids must be an object';
+  return undefined;
+}
+
+const META_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The first problem of a `meta` object, or undefined. */
+export function metaProblem(meta: unknown): string | undefined {
+  if (meta === undefined) return undefined;
+  if (!isObject(meta)) return 'meta: not an object';
+  for (const [name, value] of Object.entries(meta)) {
+    if (!META_NAME.test(name)) return 'meta: a name is not [A-Za-z0-9_.-]{1,64}';
+    const ok = (typeof value === 'string' && value.length <= 1024) || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) return `meta.${name}: not a string of at most 1024 characters or a finite number`;
+  }
   return undefined;
 }
 
 /** An empty state for a mailbox seen for the first time. */
 export function emptyState(mailboxId: string, now: Date): SeenState {
-  return { mailboxId, epoch: 1, epochSince: now.toISOString(), entries: new Map() };
+  return { mailboxId, epoch: 1, epochSince: now.toISOString(), meta: {}, entries: new SeenEntries(mailboxId) };
 }
 
-/** Parses a stored document. Throws SyncError SYNC_STATE_CORRUPT / SYNC_STATE_INCOMPATIBLE. */
-export function parseState(body: Uint8Array, mailboxId: string): SeenState {
+/**
+ * Parses the JSON of a stored document (either schema) and checks the shared header fields.
+ * Throws SyncError SYNC_STATE_CORRUPT / SYNC_STATE_INCOMPATIBLE.
+ */
+export function parseDocumentJson(body: Uint8Array, mailboxId: string): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
@@ -158,68 +188,81 @@ export function parseState(body: Uint8Array, mailboxId: string): SeenState {
       `Seen-state of mailbox ${mailboxId} has schema version ${version}; this build reads up to ${STATE_SCHEMA_VERSION}`,
     );
   }
-  const problem = isObject(json) ? documentProblem(json) : 'not an object';
+  const problem = isObject(json) ? documentProblem(json) ?? metaProblem(json['meta']) : 'not an object';
   if (problem !== undefined) {
     throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} is malformed: ${problem}`);
   }
-  const doc = json as Record<string, unknown> & { uids: Record<string, unknown> };
+  const doc = json as Record<string, unknown>;
   if (doc['mailboxId'] !== mailboxId) {
     throw new SyncError('SYNC_STATE_INCOMPATIBLE', `Seen-state belongs to mailbox ${JSON.stringify(doc['mailboxId']).slice(0, 140)}, not ${mailboxId}`);
   }
-  const entries = new Map<string, SeenEntry>();
-  // Object.entries on JSON.parse output: "__proto__" is an own data property there, so it is kept.
-  for (const [uid, raw] of Object.entries(doc.uids)) {
-    if (!UID.test(uid)) {
-      throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds an invalid UID`);
-    }
-    const entryIssue = entryProblem(raw);
-    if (entryIssue !== undefined) {
-      throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds a malformed entry: ${entryIssue}`);
-    }
-    const entry = raw as unknown as SeenEntry;
-    if (entry.status === 'unpublished' && entry.event === undefined) {
-      throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds an unpublished entry without its event`);
-    }
-    entries.set(uid, stripUndefined(entry));
-  }
-  const state: SeenState = { mailboxId, epoch: doc['epoch'] as number, epochSince: doc['epochSince'] as string, entries };
+  return doc;
+}
+
+/** The state with the header fields of a checked document and no entries yet. */
+export function stateFromDocument(doc: Record<string, unknown>, mailboxId: string): SeenState {
+  const state: SeenState = {
+    mailboxId,
+    epoch: doc['epoch'] as number,
+    epochSince: doc['epochSince'] as string,
+    meta: { ...((doc['meta'] as Record<string, string | number> | undefined) ?? {}) },
+    entries: new SeenEntries(mailboxId),
+  };
   if (typeof doc['identity'] === 'string') state.identity = doc['identity'];
   return state;
 }
 
-/** Serializes the state (stable key order: UIDs sorted) for StateStore.save. */
-export function serializeState(state: SeenState, now: Date): Uint8Array {
-  const uids = [...state.entries.keys()].sort();
+/** Checks one record read from a document (UID and fields); returns the clean copy. */
+export function checkedEntry(uid: string, raw: unknown, mailboxId: string): SeenEntry {
+  if (!UID.test(uid)) {
+    throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds an invalid UID`);
+  }
+  const entryIssue = entryProblem(raw);
+  if (entryIssue !== undefined) {
+    throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds a malformed entry: ${entryIssue}`);
+  }
+  const entry = raw as unknown as SeenEntry;
+  if (entry.status === 'unpublished' && entry.event === undefined) {
+    throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} holds an unpublished entry without its event`);
+  }
+  return stripUndefined(entry);
+}
+
+/**
+ * Reads a schema 2 document (one JSON object, UID -> record) into a state; the next save
+ * writes it in schema 3 (needsRewrite). Throws SyncError SYNC_STATE_CORRUPT.
+ */
+export function parseLegacyDocument(doc: Record<string, unknown>, mailboxId: string, state: SeenState): SeenState {
+  if (!isObject(doc['uids'])) throw new SyncError('SYNC_STATE_CORRUPT', `Seen-state of mailbox ${mailboxId} is malformed: uids must be an object`);
+  // Object.entries on JSON.parse output: "__proto__" is an own data property there, so it is kept.
+  for (const [uid, raw] of Object.entries(doc['uids'])) state.entries.set(uid, checkedEntry(uid, raw, mailboxId));
+  state.entries.forgetChanges();
+  state.needsRewrite = true;
+  return state;
+}
+
+/** True for a document of schema 1 or 2 (one JSON document), read for migration. */
+export function isLegacyDocument(doc: Record<string, unknown>): boolean {
+  return (doc['schemaVersion'] as number) <= LEGACY_SCHEMA_VERSION;
+}
+
+/** Serializes a state as a schema 2 document (fixtures and tests of the migration only). */
+export function serializeLegacyState(uids: Record<string, SeenEntry>, state: Pick<SeenState, 'mailboxId' | 'epoch' | 'epochSince' | 'identity'>, now: Date): Uint8Array {
   const doc = {
     format: STATE_FORMAT,
-    schemaVersion: STATE_SCHEMA_VERSION,
+    schemaVersion: LEGACY_SCHEMA_VERSION,
     mailboxId: state.mailboxId,
     epoch: state.epoch,
     epochSince: state.epochSince,
     updatedAt: now.toISOString(),
     ...(state.identity === undefined ? {} : { identity: state.identity }),
-    // Object.fromEntries defines own properties: a "__proto__" UID stays data.
-    uids: Object.fromEntries(uids.map((uid) => [uid, state.entries.get(uid)])),
+    uids,
   };
   return new TextEncoder().encode(JSON.stringify(doc));
 }
 
-/**
- * Drops UIDs no longer on the server, except entries whose event is still unacknowledged:
- * their object is stored and must still be announced even if the message is gone.
- */
-export function pruneState(state: SeenState, listedUids: ReadonlySet<string>): number {
-  let dropped = 0;
-  for (const [uid, entry] of state.entries) {
-    if (listedUids.has(uid) || entry.status === 'unpublished') continue;
-    state.entries.delete(uid);
-    dropped += 1;
-  }
-  return dropped;
-}
-
 /** A clean copy with only the known fields (unknown ones from a newer minor writer are dropped). */
-function stripUndefined(entry: SeenEntry): SeenEntry {
+export function stripUndefined(entry: SeenEntry): SeenEntry {
   const out: SeenEntry = { firstSeen: entry.firstSeen, key: entry.key, kind: entry.kind, status: entry.status };
   if (entry.size !== undefined) out.size = entry.size;
   if (entry.sha256 !== undefined) out.sha256 = entry.sha256;

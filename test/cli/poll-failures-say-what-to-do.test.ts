@@ -319,7 +319,8 @@ describe('a poll that works', () => {
     expect(b.mailboxes[0]?.mailboxId).toBe('default');
     // Nothing is stored twice: the same seen-state answers (or the identity check refuses).
     expect(b.mailboxes[0]?.stored).toBe(0);
-    expect(readdirSync(join(work, 'spelling', '.state', 'state'))).toEqual(['default.json']);
+    // One mailbox: its manifest and the folder of the segments it names.
+    expect(readdirSync(join(work, 'spelling', '.state', 'state'))).toEqual(['default.json', 'default.seg']);
   }, 60_000);
 
   it('a second SIGINT within a second does not skip the summary, the --json document or the "Mailbox Polled" event', async () => {

@@ -2,7 +2,7 @@
  * The hard-kill audit: what the store, the events file and the maildir hold, compared with what
  * was delivered. Pure apart from reading; audit.test.ts proves it can see each violation.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectedFromDovecot } from '../support/corpus.js';
 import type { DovecotServer } from '../support/dovecot.js';
@@ -156,22 +156,4 @@ export function audit(
     a.repeatedEvents += Math.max(0, announced.length - 1);
   }
   return a;
-}
-
-/**
- * Completes the state write a kill after a committing QUIT lost: entries still 'published' whose
- * message is gone from the server become 'deleted', exactly what poll.ts records after QUIT.
- * Only for the known breaker bug (breaker-false-trip-after-kill.test.ts); returns the count.
- */
-export async function completeLostDeleteRecord(stateFile: string, keysOnServer: ReadonlySet<string>): Promise<number> {
-  const doc = JSON.parse(await readFile(stateFile, 'utf8')) as { uids: Record<string, { key: string; kind: string; status: string }> };
-  let changed = 0;
-  for (const entry of Object.values(doc.uids)) {
-    if (entry.status === 'published' && entry.kind === 'full' && !keysOnServer.has(entry.key)) {
-      entry.status = 'deleted';
-      changed += 1;
-    }
-  }
-  await writeFile(stateFile, JSON.stringify(doc));
-  return changed;
 }

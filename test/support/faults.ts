@@ -29,6 +29,10 @@ export type FaultPoint =
   | 'state-load'
   | 'state-save'
   | 'state-save-after'
+  | 'state-segment-put'
+  | 'state-segment-put-after'
+  | 'state-segment-get'
+  | 'state-segment-delete'
   | 'dele'
   | 'quit'
   | 'quit-after';

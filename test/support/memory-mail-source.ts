@@ -44,10 +44,13 @@ export class MemoryMailbox {
   /** Called with the UIDs about to be removed at a committing QUIT (invariant checks). */
   onCommit?: (uids: string[]) => void;
   sessions = 0;
+  /** Every UID this mailbox ever held (to read UID-hashed state records back in tests). */
+  readonly everAdded = new Set<string>();
 
   /** Adds messages built from their text (CRLF line ends). */
   add(...messages: Array<{ uid: string; text: string; listSize?: number }>): this {
     for (const m of messages) {
+      this.everAdded.add(m.uid);
       const entry: ServerMessage = { uid: m.uid, body: new TextEncoder().encode(m.text) };
       if (m.listSize !== undefined) entry.listSize = m.listSize;
       this.messages.push(entry);

@@ -18,6 +18,8 @@ import type {
   StoreResult,
 } from '../../lambda/sync/ports.js';
 import { KilledError, type Faults } from './faults.js';
+import { viewState, type StateView } from './state-view.js';
+import { isSegmentName } from '../../lambda/sync/state-codec.js';
 
 /** One stored object. */
 export interface StoredEntry {
@@ -117,22 +119,29 @@ function serialisable(detail: unknown): boolean {
   }
 }
 
-/** Compare-and-swap state store. */
+/**
+ * Compare-and-swap state store: the manifest with a version, segments create-only (the rules of
+ * test/contract/state-store.contract.test.ts, which runs it beside the file and S3 stores).
+ */
 export class MemoryStateStore implements StateStore {
   readonly docs = new Map<string, { body: Uint8Array; version: number }>();
-  /** Successful saves. */
+  readonly segments = new Map<string, Uint8Array>();
+  /** Successful manifest saves. */
   writes = 0;
   /** load() calls (a GetObject each with S3). */
   loads = 0;
-  /** Octets of every successful save: what a checkpoint policy costs. */
+  /** Octets of every successful save and segment: what a checkpoint policy costs. */
   bytesWritten = 0;
+  /** Octets of every load and segment read. */
+  bytesRead = 0;
 
-  constructor(private readonly world: { faults: Faults }) {}
+  constructor(private readonly world: { faults: Faults; mailbox?: { everAdded: ReadonlySet<string>; uids(): string[] } }) {}
 
   async load(mailboxId: string): Promise<LoadedState | null> {
     this.world.faults.hit('state-load');
     this.loads += 1;
     const doc = this.docs.get(mailboxId);
+    this.bytesRead += doc?.body.length ?? 0;
     return doc ? { body: doc.body.slice(), version: String(doc.version) } : null;
   }
 
@@ -150,10 +159,39 @@ export class MemoryStateStore implements StateStore {
     return String(version);
   }
 
-  /** The stored document as JSON (tests). */
-  json(mailboxId: string): { uids: Record<string, { status: string; kind: string }>; epoch: number } | undefined {
+  async putSegment(mailboxId: string, name: string, body: Uint8Array): Promise<void> {
+    this.world.faults.hit('state-segment-put');
+    if (!isSegmentName(name)) throw new IngestError('STATE_FAILED', 'permanent', 'invalid state segment name');
+    const key = `${mailboxId}/${name}`;
+    if (this.segments.has(key)) throw new IngestError('STATE_FAILED', 'permanent', `segment ${key} exists`);
+    this.segments.set(key, body.slice());
+    this.bytesWritten += body.length;
+    this.world.faults.hit('state-segment-put-after');
+  }
+
+  async getSegment(mailboxId: string, name: string): Promise<Uint8Array | null> {
+    this.world.faults.hit('state-segment-get');
+    const body = this.segments.get(`${mailboxId}/${name}`);
+    this.bytesRead += body?.length ?? 0;
+    return body ? body.slice() : null;
+  }
+
+  async deleteSegments(mailboxId: string, names: readonly string[]): Promise<void> {
+    this.world.faults.hit('state-segment-delete');
+    for (const name of names) this.segments.delete(`${mailboxId}/${name}`);
+  }
+
+  /** Octets stored for a mailbox now: its manifest and every segment. */
+  storedBytes(mailboxId: string): number {
+    let n = this.docs.get(mailboxId)?.body.length ?? 0;
+    for (const [key, body] of this.segments) if (key.startsWith(`${mailboxId}/`)) n += body.length;
+    return n;
+  }
+
+  /** The stored state as JSON-like records of the UIDs the world's mailbox ever held (tests). */
+  json(mailboxId: string, uids: Iterable<string> = [...(this.world.mailbox?.everAdded ?? []), ...(this.world.mailbox?.uids() ?? [])]): StateView | undefined {
     const doc = this.docs.get(mailboxId);
-    return doc ? JSON.parse(new TextDecoder().decode(doc.body)) : undefined;
+    return doc ? viewState(mailboxId, doc.body, (name) => this.segments.get(`${mailboxId}/${name}`), uids) : undefined;
   }
 }
 

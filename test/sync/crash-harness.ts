@@ -24,9 +24,10 @@ export const MESSAGES = 13;
 
 /** Points of the POP3 session (they also fail by dropping the connection). */
 export const SESSION_POINTS: FaultPoint[] = ['open', 'list', 'fetch', 'body', 'dele', 'quit', 'quit-after'];
-/** Points of the other ports. */
+/** Points of the other ports (a first poll reads no segment: crash-matrix-two-polls.test.ts covers state-segment-get). */
 export const PORT_POINTS: FaultPoint[] = [
   'lease', 'state-load', 'store', 'store-after', 'publish', 'publish-after', 'publish-entry', 'state-save', 'state-save-after',
+  'state-segment-put', 'state-segment-put-after',
 ];
 
 /** What should become of message i under a policy. */

@@ -4,16 +4,20 @@
  * The version token is the SHA-256 of the content: equal content is equal state, so comparing
  * hashes is a sound CAS. The compare and the replace run under a lock file (file-lock.ts), and
  * the replace is write-temp + fsync + rename + fsync(dir), so a reader sees the old document or
- * the new one, never a torn one, and a crash keeps one of the two.
+ * the new one, never a torn one, and a crash keeps one of the two. The segments the document
+ * names live in `<mailboxId>.seg/`, each created once: written and fsynced under a temporary
+ * name, then hard-linked to its name (link fails if the name exists: create-only) and the
+ * directory fsynced, so a named segment is always complete.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { link, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { LoadedState, StateStore, StateVersion } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { checkMailboxId } from '../names.js';
-import { ensureDir, replaceFileDurably } from './durable-fs.js';
+import { ensureDir, fsyncDir, replaceFileDurably, tempPathFor, writeNewFileDurably } from './durable-fs.js';
+import { isSegmentName } from '../../sync/state-codec.js';
 import { LockBusyError, withFileLock, type FileLockOptions } from './file-lock.js';
 
 /** Options for FileStateStore. */
@@ -50,6 +54,35 @@ export class FileStateStore implements StateStore {
     }
   }
 
+  /** The folder of a mailbox's segments. */
+  segmentDir(mailboxId: string): string {
+    return join(this.root, 'state', `${checkMailboxId(mailboxId)}.seg`);
+  }
+
+  async putSegment(mailboxId: string, name: string, body: Uint8Array): Promise<void> {
+    try {
+      await putSegmentFile(this.segmentDir(mailboxId), name, body);
+    } catch (error) {
+      if (error instanceof IngestError) throw error;
+      throw toAdapterError('STATE_FAILED', `writing state segment ${name}`, error);
+    }
+  }
+
+  async getSegment(mailboxId: string, name: string): Promise<Uint8Array | null> {
+    try {
+      return await getSegmentFile(this.segmentDir(mailboxId), name);
+    } catch (error) {
+      if (error instanceof IngestError) throw error;
+      throw toAdapterError('STATE_FAILED', `reading state segment ${name}`, error);
+    }
+  }
+
+  /** Best effort: a segment left behind costs disk, never correctness (no manifest names it). */
+  async deleteSegments(mailboxId: string, names: readonly string[]): Promise<void> {
+    const dir = this.segmentDir(mailboxId);
+    await Promise.all(names.map((name) => rm(segmentPath(dir, name), { force: true }).catch(() => undefined)));
+  }
+
   /** Replaces the document only if its hash still equals `expected` (null: only if absent). */
   async save(mailboxId: string, body: Uint8Array, expected: StateVersion | null): Promise<StateVersion> {
     const path = this.pathFor(mailboxId);
@@ -72,6 +105,29 @@ export class FileStateStore implements StateStore {
       throw toAdapterError('STATE_FAILED', `saving state ${path}`, error);
     }
   }
+}
+
+/** Segment operations of FileStateStore (kept apart from the CAS of the document). */
+export async function putSegmentFile(dir: string, name: string, body: Uint8Array): Promise<void> {
+  const path = segmentPath(dir, name);
+  await ensureDir(dir);
+  const temp = tempPathFor(path);
+  try {
+    await writeNewFileDurably(temp, body);
+    await link(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  await fsyncDir(dir);
+}
+
+function segmentPath(dir: string, name: string): string {
+  if (!isSegmentName(name)) throw new AdapterError('STATE_FAILED', 'permanent', 'invalid state segment name');
+  return join(dir, name);
+}
+
+async function getSegmentFile(dir: string, name: string): Promise<Uint8Array | null> {
+  return readCurrent(segmentPath(dir, name));
 }
 
 function versionOf(body: Uint8Array): StateVersion {

@@ -37,13 +37,14 @@ export async function readDocument(doc: S3Document, what: string): Promise<{ bod
   }
 }
 
-/** PutObject of a JSON body (gzip-compressed when `contentEncoding` says so) under `condition`. `what` names the action in errors. */
+/** PutObject of a body (JSON unless `contentType` says otherwise; gzip-compressed when `contentEncoding` says so) under `condition`. `what` names the action in errors. */
 export async function writeDocument(
   doc: S3Document,
   body: Uint8Array,
   condition: WriteCondition,
   what: string,
   contentEncoding?: 'gzip',
+  contentType = 'application/json',
 ): Promise<ConditionalWrite> {
   const { client, bucket, key, code } = doc;
   try {
@@ -51,7 +52,7 @@ export async function writeDocument(
       Bucket: bucket,
       Key: key,
       Body: body,
-      ContentType: 'application/json',
+      ContentType: contentType,
       ...(contentEncoding === undefined ? {} : { ContentEncoding: contentEncoding }),
       ...condition,
     }));

@@ -6,17 +6,19 @@
  * the race) or 409 ConditionalRequestConflict (a concurrent conditional write) is STATE_CONFLICT
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
  *
- * The document is stored gzip-compressed (Content-Encoding: gzip): a mailbox that keeps its
- * mail holds ~200 bytes of state per message, read on every poll and rewritten at each
- * checkpoint; 100,000 kept messages are 20.7 MB of JSON and 6.2 MB compressed. Documents
- * written uncompressed by earlier versions are recognised by their first bytes and still load.
+ * The document (the manifest of schema 3, or a schema 2 document being migrated) is stored
+ * gzip-compressed (Content-Encoding: gzip). Documents written uncompressed by earlier versions
+ * are recognised by their first bytes and still load. The segments it names are immutable
+ * objects beside it (`state/<mailboxId>.seg/<name>`), created with If-None-Match: * and already
+ * compact (lambda/sync/state-codec.ts), so stored as they are.
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LoadedState, StateStore, StateVersion } from '../../sync/ports.js';
 import { AdapterError } from '../errors.js';
 import { checkMailboxId } from '../names.js';
+import { isSegmentName } from '../../sync/state-codec.js';
 import { readDocument, writeDocument, type S3Document, type WriteCondition } from './conditional-object.js';
 
 const gzipAsync = promisify(gzip);
@@ -93,6 +95,34 @@ export class S3StateStore implements StateStore {
       throw new AdapterError('STATE_CONFLICT', 'throttled', `state of mailbox ${mailboxId} was changed by another writer`, { cause: written.lost });
     }
     return written.etag;
+  }
+
+  /** Creates a segment (If-None-Match: *); a retry of a create that landed finds its own bytes. */
+  async putSegment(mailboxId: string, name: string, body: Uint8Array): Promise<void> {
+    const doc = this.segment(mailboxId, name);
+    const written = await writeDocument(doc, body, { IfNoneMatch: '*' }, 'writing state segment', undefined, 'application/octet-stream');
+    if (!('lost' in written)) return;
+    // The SDK retries a PUT whose reply was lost; the retry then meets the object it created.
+    const existing = await readDocument(doc, 'reading state segment');
+    if (existing !== null && Buffer.from(existing.body).equals(Buffer.from(body))) return;
+    throw new AdapterError('STATE_FAILED', 'permanent', `state segment ${name} of mailbox ${mailboxId} already exists with other bytes`, { cause: written.lost });
+  }
+
+  async getSegment(mailboxId: string, name: string): Promise<Uint8Array | null> {
+    const found = await readDocument(this.segment(mailboxId, name), 'reading state segment');
+    return found === null ? null : found.body;
+  }
+
+  /** Best effort: a segment left behind costs storage, never correctness (no manifest names it). */
+  async deleteSegments(mailboxId: string, names: readonly string[]): Promise<void> {
+    await Promise.all(names.map(async (name) => {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.segment(mailboxId, name).key })).catch(() => undefined);
+    }));
+  }
+
+  private segment(mailboxId: string, name: string): S3Document {
+    if (!isSegmentName(name)) throw new AdapterError('STATE_FAILED', 'permanent', 'invalid state segment name');
+    return { client: this.client, bucket: this.bucket, key: `${this.prefix}state/${checkMailboxId(mailboxId)}.seg/${name}`, code: 'STATE_FAILED' };
   }
 
   private document(mailboxId: string): S3Document {
