@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 export type MessageKind = 'full' | 'headers';
 
 /** What an event id is derived for: one per message and outcome. */
-export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed';
+export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed' | 'parse-failed';
 
 const MAILBOX_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
