@@ -12,30 +12,12 @@ import { pollMailbox } from '../../lambda/sync/poll.js';
 import { PARSE_STORE_FAILED } from '../../lambda/sync/parse-step.js';
 import type { MailboxPolicy } from '../../lambda/sync/types.js';
 import { MemoryWorld, mailText } from '../support/memory-ports.js';
+import { messageTooDeep, messageWithAttachment } from '../support/mime-samples.js';
 
 const policy: MailboxPolicy = { id: 'inbox', mode: 'full', delete: { kind: 'after-store' }, limits: {}, parse: { attachments: true } };
 
-/** A message with a text body and one base64 attachment of `attachment`. */
-function withAttachment(n: number, attachment: Buffer, filename = 'invoice.pdf'): string {
-  const b64 = attachment.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return (
-    `Message-ID: <a${n}@example.test>\r\nFrom: Billing <billing@example.test>\r\nTo: invoices@example.test\r\nSubject: Invoice ${n}\r\n` +
-    'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n' +
-    '--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the invoice attached.\r\n' +
-    `--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="${filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--b1--\r\n`
-  );
-}
-
-/** Multipart nesting deeper than the parser's maxDepth (32): does not parse (PARSE_TOO_DEEP). */
-function tooDeep(depth = 40): string {
-  let head = 'Message-ID: <deep@example.test>\r\nFrom: a@example.test\r\nSubject: deep\r\n';
-  let tail = '';
-  for (let i = 0; i < depth; i++) {
-    head += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
-    tail = `\r\n--b${i}--\r\n${tail}`;
-  }
-  return `${head}Content-Type: text/plain\r\n\r\ndeep${tail}`;
-}
+const withAttachment = (n: number, attachment: Buffer, filename?: string): string => messageWithAttachment(n, attachment, filename).toString('latin1');
+const tooDeep = (): string => messageTooDeep().toString('latin1');
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
