@@ -3,7 +3,8 @@
  * builders that turn one message's outcome into an OutgoingEvent with a stable id.
  * JSON Schema: docs/event-schema.json; prose: docs/events.md.
  */
-import { DETAIL_TYPE_MESSAGE_PARSE_FAILED, type ParsedSummary } from '../parse/index.js';
+// The light modules of lambda/parse only: its extractor (and the charset tables) loads on demand.
+import { DETAIL_TYPE_MESSAGE_PARSE_FAILED, type ParsedSummary } from '../parse/event.js';
 import type { OutgoingEvent } from './ports.js';
 import type { EventHeaders } from './headers.js';
 import type { PollSummary } from './types.js';

@@ -30,7 +30,7 @@ import type { PlannedMessage } from './plan.js';
 import type { Recorder } from './recorder.js';
 import type { StateKeeper } from './checkpoint.js';
 import type { HeadersReason, SeenEntry } from './state.js';
-import { ParseStep, parseFailedEvent } from './parse-step.js';
+import type { ParseStep } from './parse-step.js';
 import { StorePipeline } from './store-pipeline.js';
 import { boundText } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollProgress, PollSummary } from './types.js';
@@ -78,14 +78,21 @@ export class Ingestor {
   private readonly prefix: string;
   private readonly maxSize: number;
   private readonly pipeline = new StorePipeline({ maxTasks: SYNC_LIMITS.storesInFlight, maxBytes: SYNC_LIMITS.storeBytesInFlight });
-  private readonly parse: ParseStep | undefined;
+  /** Loaded only for a mailbox with parse: the MIME parser and its charset tables are large. */
+  private readonly parse: Promise<{ step: ParseStep; failedEvent: typeof import('./parse-step.js').parseFailedEvent }> | undefined;
 
   constructor(private readonly ctx: IngestContext) {
     this.prefix = ctx.policy.keyPrefix ?? '';
     this.maxSize = ctx.policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
     if (ctx.policy.parse) {
       if (!ctx.deps.parsed) throw new SyncError('SYNC_PORT_CONTRACT', 'parse is enabled for the mailbox but no ParsedObjectStore was given');
-      this.parse = new ParseStep(ctx.policy.parse, ctx.deps.parsed, ctx.logger, (text) => ctx.summary.warnings.push(text));
+      const { parse, parsed } = { parse: ctx.policy.parse, parsed: ctx.deps.parsed };
+      this.parse = import('./parse-step.js').then((m) => ({
+        step: new m.ParseStep(parse, parsed, ctx.logger, (text) => ctx.summary.warnings.push(text)),
+        failedEvent: m.parseFailedEvent,
+      }));
+      // Awaited where used; a failed load is seen there, never as an unhandled rejection.
+      this.parse.catch(() => undefined);
     }
   }
 
@@ -259,9 +266,10 @@ export class Ingestor {
     if (kind === 'full') {
       const full: MessageStoredDetail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, job.generation), ...stored };
       // Only after the raw put succeeded; whatever parsing gives, the raw outcome below stands.
-      const parsed = await this.parse?.run(key, replay);
+      const parser = await this.parse;
+      const parsed = await parser?.step.run(key, replay);
       if (parsed && 'parsed' in parsed) full.parsed = parsed.parsed;
-      else if (parsed) notice = parseFailedEvent(full, parsed.failure, epoch, job.generation, now);
+      else if (parsed) notice = parser?.failedEvent(full, parsed.failure, epoch, job.generation, now);
       detail = full;
     } else if (job.headersWhy !== 'too-large') {
       summary.headersOnly += 1;

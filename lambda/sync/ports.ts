@@ -4,7 +4,7 @@
  * The POP3 engine, S3, EventBridge, the local folder and the clock all sit behind these
  * interfaces (adapters live in `lambda/adapters/`). Nothing here imports a socket or an SDK.
  */
-import type { AttachmentSink } from '../parse/index.js';
+import type { AttachmentSink } from '../parse/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Mail source (implemented over the POP3 engine by lambda/adapters/pop3/mail-source.ts)

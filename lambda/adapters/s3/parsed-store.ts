@@ -9,7 +9,8 @@
  */
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parsedObjectMetadata, type ParsedObject } from '../../parse/index.js';
+import { parsedObjectMetadata } from '../../parse/metadata.js';
+import type { ParsedObject } from '../../parse/types.js';
 import type { ParsedObjectStore } from '../../sync/ports.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { checkObjectKey } from '../names.js';
