@@ -86,6 +86,21 @@ describe('parse wiring: stored full messages are parsed, never at the raw messag
     expect(again).toMatchObject({ status: 'ok', stored: 0 });
   });
 
+  it('a refused Message Parse Failed alone is a warning: the message is still deleted, and the notice is not republished', async () => {
+    // Prepare: EventBridge refuses every Message Parse Failed entry.
+    const world = new MemoryWorld();
+    world.mailbox.add({ uid: 'deep', text: tooDeep() });
+    world.publisher.reject = (event) => event.detailType === DETAIL_TYPE_MESSAGE_PARSE_FAILED;
+    // Act
+    const summary = await pollMailbox(policy, world.deps());
+    const again = await pollMailbox(policy, world.deps());
+    // Assess
+    expect(summary).toMatchObject({ status: 'ok', stored: 1, deleted: 1, published: 1 });
+    expect(summary.warnings.join('\n')).toMatch(/Message Parse Failed event was not acknowledged/);
+    expect(again).toMatchObject({ status: 'ok', published: 0 });
+    expect(world.publisher.delivered.filter((e) => e.detailType === DETAIL_TYPE_MESSAGE_STORED)).toHaveLength(1);
+  });
+
   it('keeps event ids deterministic: a rerun after a crash before publish announces the same ids', async () => {
     // Prepare: the process dies at publish; the rerun stores again (already-stored) and parses again.
     const world = new MemoryWorld();
