@@ -22,6 +22,8 @@ interface MailboxOverrides {
   acceptNewEpoch?: true;
   acceptNewIdentity?: true;
   maxAttempts?: number;
+  /** --parse: parse stored messages, attachments stored (a mailbox's own parse settings win). */
+  parse?: { attachments: true };
 }
 
 /** Config paths (as ConfigError reports them) back to the flag a user typed. */
@@ -44,6 +46,7 @@ const PATH_TO_FLAG: ReadonlyArray<[RegExp, string]> = [
   [/^mailboxes\[0\]\.limits\.maxBytes/, '--max-bytes'],
   [/^mailboxes\[0\]\.limits\.maxMessageSize/, '--max-message-size'],
   [/^mailboxes\[0\]\.maxAttempts/, '--max-attempts'],
+  [/^mailboxes\[\d+\]\.parse/, '--parse'],
   [/^storage\.bucket/, '--bucket'],
   [/^storage\.prefix/, '--prefix'],
   [/^events\.busName/, '--event-bus'],
@@ -156,6 +159,7 @@ function mailboxOverrides(values: FlagValues): MailboxOverrides {
   if (booleanFlag(values, 'accept-new-identity')) o.acceptNewIdentity = true;
   const maxAttempts = integerFlag(values, 'max-attempts', { min: 1, max: 100 });
   if (maxAttempts !== undefined) o.maxAttempts = maxAttempts;
+  if (booleanFlag(values, 'parse')) o.parse = { attachments: true };
   return o;
 }
 
@@ -175,6 +179,8 @@ function withOverrides(config: Config, values: FlagValues): Config {
       delete: m.delete.kind === 'after-days' ? `after-days:${m.delete.days}` : m.delete.kind,
       ...(prefix === undefined ? {} : { prefix }),
       ...overrides,
+      // A mailbox's own parse settings win; a headers-only mailbox has nothing to parse.
+      ...(m.parse ? { parse: m.parse } : m.mode === 'headers' ? { parse: undefined } : {}),
     })),
   };
   return parseFlagsConfig(raw);

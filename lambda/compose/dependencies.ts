@@ -13,7 +13,7 @@ import { createPop3MailSource } from '../adapters/pop3/mail-source.js';
 import { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 import { observeMailSource, type SourceErrorObserver } from './observed-source.js';
-import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, StateStore } from '../sync/ports.js';
+import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, ParsedObjectStore, StateStore } from '../sync/ports.js';
 import type { PollDependencies } from '../sync/types.js';
 import { explainConnectError } from './connect-errors.js';
 import { readCaFile, resolveCredentials, toConnectOptions } from './connect-options.js';
@@ -67,7 +67,20 @@ export async function buildPollDependencies(mailbox: MailboxConfig, config: Conf
   };
   if (runtime.clock) deps.clock = runtime.clock;
   if (runtime.logger) deps.logger = runtime.logger;
+  if (mailbox.parse) deps.parsed = await buildParsedStore(config, runtime);
   return deps;
+}
+
+/** Parsed objects go beside the raw messages: the same bucket, or the same folder. */
+async function buildParsedStore(config: Config, runtime: WiringRuntime): Promise<ParsedObjectStore> {
+  const bucket = config.storage.bucket;
+  if (bucket !== undefined) {
+    const client = requireClient(runtime.s3, 'an S3 client');
+    const { S3ParsedStore } = await import('../adapters/s3/parsed-store.js');
+    return new S3ParsedStore({ client, bucket });
+  }
+  const { FolderParsedStore } = await import('../adapters/local/parsed-folder.js');
+  return new FolderParsedStore({ dir: requireLocal(runtime, 'storage.bucket').dir });
 }
 
 /** The OAuth2 token provider the wiring uses for `secrets` when the runtime gives none. */

@@ -28,6 +28,7 @@ export function toMailboxPolicy(m: MailboxConfig, overrides: PolicyOverrides = {
   if (m.acceptNewEpoch !== undefined) policy.acceptNewEpoch = m.acceptNewEpoch;
   if (m.acceptNewIdentity !== undefined) policy.acceptNewIdentity = m.acceptNewIdentity;
   if (overrides.retryFailed) policy.retryFailed = true;
+  if (m.parse) policy.parse = { attachments: m.parse.attachments, ...(m.parse.maxBodyChars === undefined ? {} : { maxBodyChars: m.parse.maxBodyChars }) };
   return policy;
 }
 

@@ -180,6 +180,25 @@ const LimitsSchema = z.strictObject({
     .default(CONFIG_DEFAULTS.maxMessageSize),
 });
 
+/** Most body characters message.json may keep: the parser holds up to 4 octets per character in memory. */
+export const MAX_PARSE_BODY_CHARS = 5_000_000;
+
+/** Parsing of stored full messages (lambda/parse): off unless `parse` is given. */
+const ParseSchema = z.strictObject(
+  {
+    /** Store each attachment as its own object (false: list them in message.json and the event only). */
+    attachments: z.boolean({ error: 'expected true or false' }).default(true),
+    /** Characters of text and of HTML body kept in message.json; the rest is counted, not kept. */
+    maxBodyChars: z
+      .number({ error: `expected a whole number of characters 0-${MAX_PARSE_BODY_CHARS}` })
+      .int(`expected a whole number of characters 0-${MAX_PARSE_BODY_CHARS}`)
+      .min(0, `expected a whole number of characters 0-${MAX_PARSE_BODY_CHARS}`)
+      .max(MAX_PARSE_BODY_CHARS, `expected at most ${MAX_PARSE_BODY_CHARS} characters (message.json is not a copy of the message: the raw object is)`)
+      .optional(),
+  },
+  { error: 'expected an object like { "attachments": true, "maxBodyChars": 100000 }' },
+);
+
 const MailboxSchema = z
   .strictObject({
     id: z.string({ error: 'expected a mailbox id (a string)' }).max(MAILBOX_ID_MAX_LENGTH, `at most ${MAILBOX_ID_MAX_LENGTH} characters`).regex(MAILBOX_ID_PATTERN, 'expected [a-z0-9][a-z0-9-_.]* (lower-case letters, digits, - _ .)').refine((id) => !id.includes('..'), "must not contain '..'"),
@@ -210,8 +229,13 @@ const MailboxSchema = z
       .max(100, 'expected a whole number of attempts 1-100')
       .default(CONFIG_DEFAULTS.maxAttempts),
     pop3: Pop3TuningSchema.optional(),
+    /** Parse each stored full message into message.json and attachments beside it (opt-in). */
+    parse: ParseSchema.optional(),
   })
   .superRefine((m, ctx) => {
+    if (m.parse && m.mode === 'headers') {
+      ctx.addIssue({ code: 'custom', path: ['parse'], message: "parse needs full messages: mode 'headers' stores only header blocks (use mode 'full', or drop parse)" });
+    }
     if (m.tls.mode === 'none' && !m.tls.allowInsecureAuth) {
       ctx.addIssue({
         code: 'custom',

@@ -3,6 +3,8 @@
  * builders that turn one message's outcome into an OutgoingEvent with a stable id.
  * JSON Schema: docs/event-schema.json; prose: docs/events.md.
  */
+// The light modules of lambda/parse only: its extractor (and the charset tables) loads on demand.
+import { DETAIL_TYPE_MESSAGE_PARSE_FAILED, type ParsedSummary } from '../parse/event.js';
 import type { OutgoingEvent } from './ports.js';
 import type { EventHeaders } from './headers.js';
 import type { PollSummary } from './types.js';
@@ -25,6 +27,8 @@ export const DETAIL_TYPE_MESSAGE_FAILED = 'Message Failed';
 export const DETAIL_TYPE_MAILBOX_POLLED = 'Mailbox Polled';
 /** The UID circuit breaker tripped: nothing was ingested, a human must accept the new epoch. */
 export const DETAIL_TYPE_CIRCUIT_OPENED = 'Mailbox Circuit Opened';
+/** A stored full message was not parsed (parse enabled): the raw object and Message Stored stand. */
+export { DETAIL_TYPE_MESSAGE_PARSE_FAILED };
 
 /** Every detail-type this package publishes. */
 export type DetailType =
@@ -33,7 +37,8 @@ export type DetailType =
   | typeof DETAIL_TYPE_MESSAGE_SKIPPED
   | typeof DETAIL_TYPE_MESSAGE_FAILED
   | typeof DETAIL_TYPE_MAILBOX_POLLED
-  | typeof DETAIL_TYPE_CIRCUIT_OPENED;
+  | typeof DETAIL_TYPE_CIRCUIT_OPENED
+  | typeof DETAIL_TYPE_MESSAGE_PARSE_FAILED;
 
 /** Fields every per-message event carries. */
 export interface MessageEventBase {
@@ -66,6 +71,20 @@ export interface StoredObject {
 /** Detail of "Message Stored": the raw RFC 5322 message is at bucket/key. */
 export interface MessageStoredDetail extends MessageEventBase, StoredObject {
   kind: 'full';
+  /** The parsed message in brief, when parse is enabled and it parsed (lambda/parse parsedSummary). */
+  parsed?: ParsedSummary;
+}
+
+/**
+ * Detail of "Message Parse Failed": the raw message at bucket/key stands (and its Message Stored
+ * event); `reason` is a PARSE_* code. `retryable` is true when the parsed objects could not be
+ * stored (the store failed, or the spool's disk): the same bytes may parse on another try.
+ */
+export interface MessageParseFailedDetail extends MessageEventBase, StoredObject {
+  kind: 'parse-failed';
+  reason: string;
+  explanation: string;
+  retryable: boolean;
 }
 
 /** Detail of "Headers Fetched": the header block is at bucket/key. */
@@ -127,7 +146,7 @@ export interface CircuitOpenedDetail extends CircuitStats {
 }
 
 /** Any per-message detail. */
-export type MessageEventDetail = MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail | MessageFailedDetail;
+export type MessageEventDetail = MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail | MessageFailedDetail | MessageParseFailedDetail;
 
 /** Detail type of a per-message detail. */
 export function detailTypeOf(detail: MessageEventDetail): DetailType {
@@ -140,6 +159,8 @@ export function detailTypeOf(detail: MessageEventDetail): DetailType {
       return DETAIL_TYPE_MESSAGE_SKIPPED;
     case 'failed':
       return DETAIL_TYPE_MESSAGE_FAILED;
+    case 'parse-failed':
+      return DETAIL_TYPE_MESSAGE_PARSE_FAILED;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   messageEvent,
   type MessageEventBase,
   type MessageEventDetail,
+  type MessageStoredDetail,
   type SkipReason,
   type StoredObject,
 } from './events.js';
@@ -29,16 +30,18 @@ import type { PlannedMessage } from './plan.js';
 import type { Recorder } from './recorder.js';
 import type { StateKeeper } from './checkpoint.js';
 import type { HeadersReason, SeenEntry } from './state.js';
+import type { ParseStep } from './parse-step.js';
 import { StorePipeline } from './store-pipeline.js';
 import { boundText } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollProgress, PollSummary } from './types.js';
-import type { Clock, Logger } from './ports.js';
+import type { Clock, Logger, OutgoingEvent } from './ports.js';
+import { SyncError } from './errors.js';
 
 /** What ingestion needs from the poll. */
 export interface IngestContext {
   policy: MailboxPolicy;
   session: MailboxSession;
-  deps: Pick<PollDependencies, 'store'>;
+  deps: Pick<PollDependencies, 'store' | 'parsed'>;
   keeper: StateKeeper;
   recorder: Recorder;
   clock: Clock;
@@ -75,10 +78,22 @@ export class Ingestor {
   private readonly prefix: string;
   private readonly maxSize: number;
   private readonly pipeline = new StorePipeline({ maxTasks: SYNC_LIMITS.storesInFlight, maxBytes: SYNC_LIMITS.storeBytesInFlight });
+  /** Loaded only for a mailbox with parse: the MIME parser and its charset tables are large. */
+  private readonly parse: Promise<{ step: ParseStep; failedEvent: typeof import('./parse-step.js').parseFailedEvent }> | undefined;
 
   constructor(private readonly ctx: IngestContext) {
     this.prefix = ctx.policy.keyPrefix ?? '';
     this.maxSize = ctx.policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
+    if (ctx.policy.parse) {
+      if (!ctx.deps.parsed) throw new SyncError('SYNC_PORT_CONTRACT', 'parse is enabled for the mailbox but no ParsedObjectStore was given');
+      const { parse, parsed } = { parse: ctx.policy.parse, parsed: ctx.deps.parsed };
+      this.parse = import('./parse-step.js').then((m) => ({
+        step: new m.ParseStep(parse, parsed, ctx.logger, (text) => ctx.summary.warnings.push(text)),
+        failedEvent: m.parseFailedEvent,
+      }));
+      // Awaited where used; a failed load is seen there, never as an unhandled rejection.
+      this.parse.catch(() => undefined);
+    }
   }
 
   /** Processes `work` until done or shouldStop(); throws on a store, source or recorder failure. */
@@ -247,8 +262,15 @@ export class Ingestor {
     const base = this.base(job.m.uid, hash, now, extracted);
     const epoch = keeper.state.epoch;
     let detail: MessageEventDetail;
+    let notice: OutgoingEvent | undefined;
     if (kind === 'full') {
-      detail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, job.generation), ...stored };
+      const full: MessageStoredDetail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, job.generation), ...stored };
+      // Only after the raw put succeeded; whatever parsing gives, the raw outcome below stands.
+      const parser = await this.parse;
+      const parsed = await parser?.step.run(key, replay);
+      if (parsed && 'parsed' in parsed) full.parsed = parsed.parsed;
+      else if (parsed) notice = parser?.failedEvent(full, parsed.failure, epoch, job.generation, now);
+      detail = full;
     } else if (job.headersWhy !== 'too-large') {
       summary.headersOnly += 1;
       detail = { ...base, kind: 'headers', eventId: eventId(policy.id, hash, 'headers', epoch, job.generation), ...stored };
@@ -276,7 +298,7 @@ export class Ingestor {
     if (block.complete) entry.headerHash = headerHash(block.block);
     if (job.generation > 1) entry.generation = job.generation;
     if (kind === 'headers' && job.headersWhy) entry.headersWhy = job.headersWhy;
-    await this.ctx.recorder.add({ uid: job.m.uid, entry, event: messageEvent(detail, now), confirms: kind === 'full' });
+    await this.ctx.recorder.add({ uid: job.m.uid, entry, event: messageEvent(detail, now), confirms: kind === 'full', ...(notice ? { notice } : {}) });
     this.ctx.logger.debug('message stored', { mailboxId: policy.id, uidHash: hash, kind, status: result.status, size: result.size });
     this.progress(result.size);
   }

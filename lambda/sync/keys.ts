@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 export type MessageKind = 'full' | 'headers';
 
 /** What an event id is derived for: one per message and outcome. */
-export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed';
+export type EventKind = 'stored' | 'headers' | 'skipped' | 'failed' | 'parse-failed';
 
 /**
  * The one mailbox-id rule (the config schema, the CLI and the adapters' own check use it): ids

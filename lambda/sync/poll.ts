@@ -38,6 +38,7 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   const summary = newSummary(policy.id, started);
   try {
     validatePolicy(policy);
+    if (policy.parse && !deps.parsed) throw new SyncError('SYNC_INVALID_POLICY', 'parse is enabled but the entry point gave no ParsedObjectStore');
     await runPoll({ policy, deps, options, clock, logger, summary });
   } catch (error) {
     fail(summary, error);

@@ -4,6 +4,7 @@
  * The POP3 engine, S3, EventBridge, the local folder and the clock all sit behind these
  * interfaces (adapters live in `lambda/adapters/`). Nothing here imports a socket or an SDK.
  */
+import type { AttachmentSink } from '../parse/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Mail source (implemented over the POP3 engine by lambda/adapters/pop3/mail-source.ts)
@@ -142,6 +143,20 @@ export interface MessageStore {
    * deletes anything it stored. A store whose put() is durable on return (S3) resolves at once.
    */
   commit(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsed objects (message.json and attachments beside the raw message; mailboxes with parse on)
+
+/**
+ * Where parsing writes, and how it reads a stored raw message back. put() is the parser's
+ * AttachmentSink: create-once by key (keys hold hex digests and fixed names only), the body read
+ * to its end; 'already-stored' for the same SHA-256, 'conflict' for other bytes (nothing written).
+ * A put() is durable when it resolves (a folder fsyncs it): an event may name it at once.
+ */
+export interface ParsedObjectStore extends AttachmentSink {
+  /** The raw message stored under `key` by the MessageStore, streamed (large ones are parsed from here). */
+  readMessage(key: string): AsyncIterable<Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,12 @@ export interface Outcome {
   event?: OutgoingEvent;
   /** The message is a full one stored (or found identical) in this session: deletable once acknowledged. */
   confirms: boolean;
+  /**
+   * A second event about the same message (Message Parse Failed), published in the same batch.
+   * It decides nothing: not acknowledged, it is a warning, and its facts stay in `event`'s own
+   * detail (no `parsed`), which is recorded and republished as usual.
+   */
+  notice?: OutgoingEvent;
 }
 
 /** What the recorder works with. */
@@ -124,6 +130,17 @@ export class Recorder {
     });
   }
 
+  private noteNotices(notices: OutgoingEvent[], results: { id: string; ok: boolean }[]): void {
+    notices.forEach((notice, i) => {
+      if (results[i]?.ok && results[i]?.id === notice.id) {
+        this.ctx.summary.published += 1;
+        return;
+      }
+      this.ctx.logger.warn('event not acknowledged (not retried: Message Stored carries the outcome)', { mailboxId: this.ctx.mailboxId, eventId: notice.id, detailType: notice.detailType });
+      this.ctx.summary.warnings.push(`A ${notice.detailType} event was not acknowledged; its Message Stored event (without parsed) says the same`);
+    });
+  }
+
   private async settle(): Promise<void> {
     while (this.running) await this.running;
   }
@@ -134,15 +151,18 @@ export class Recorder {
     await this.ctx.store.commit();
     const withEvents = group.filter((o) => o.event !== undefined);
     const events = withEvents.map((o) => o.event as OutgoingEvent);
+    const notices = group.flatMap((o) => (o.notice ? [o.notice] : []));
     let failure: unknown;
     let acknowledged = new Set<string>();
     if (events.length > 0) {
       try {
-        const results = await this.ctx.publisher.publish(events);
-        if (results.length !== events.length) {
-          failure = new SyncError('SYNC_PORT_CONTRACT', `Publisher returned ${results.length} results for ${events.length} events`);
+        const all = await this.ctx.publisher.publish(notices.length > 0 ? [...events, ...notices] : events);
+        const results = all.slice(0, events.length);
+        if (all.length !== events.length + notices.length) {
+          failure = new SyncError('SYNC_PORT_CONTRACT', `Publisher returned ${all.length} results for ${events.length + notices.length} events`);
         } else {
           acknowledged = new Set(results.filter((r, i) => r.ok && r.id === events[i]?.id).map((r) => r.id));
+          this.noteNotices(notices, all.slice(events.length));
         }
       } catch (error) {
         failure = error;

@@ -2,7 +2,7 @@
  * The sync core's public vocabulary: a mailbox's policy, one poll's options and its summary.
  * Config (lambda/config), the Lambda handler and the CLI build these; pollMailbox consumes them.
  */
-import type { Clock, EventPublisher, LeaseStore, Logger, MailSource, MessageStore, StateStore } from './ports.js';
+import type { Clock, EventPublisher, LeaseStore, Logger, MailSource, MessageStore, ParsedObjectStore, StateStore } from './ports.js';
 
 /** full: RETR, the raw message is stored. headers: TOP n 0, the header block is stored. */
 export type FetchMode = 'full' | 'headers';
@@ -65,6 +65,16 @@ export interface MailboxPolicy {
   maxAttempts?: number;
   /** Bring messages that were set aside back into this poll (their attempt counts restart). */
   retryFailed?: boolean;
+  /** Parse each stored full message (message.json, attachments); needs PollDependencies.parsed. */
+  parse?: ParsePolicy;
+}
+
+/** Parsing of stored full messages (opt-in per mailbox). */
+export interface ParsePolicy {
+  /** Store each attachment as its own object; false lists them (size, SHA-256) only. */
+  attachments: boolean;
+  /** Characters of text and of HTML body kept in message.json (default: lambda/parse limits). */
+  maxBodyChars?: number;
 }
 
 /** The adapters one poll runs against. */
@@ -74,6 +84,8 @@ export interface PollDependencies {
   publisher: EventPublisher;
   state: StateStore;
   lease: LeaseStore;
+  /** Where parsed objects go; required when the policy has `parse`. */
+  parsed?: ParsedObjectStore;
   clock?: Clock;
   logger?: Logger;
 }

@@ -132,6 +132,13 @@ describe('pop3-ingest demo', () => {
     expect(stored).toHaveLength(DEMO_MESSAGES.length);
     const subjects = stored.map((e) => (e.detail.headers as { subject?: string }).subject);
     expect(subjects).toContain('Grüße aus Zürich – Prüfbericht ✓');
+    // Parsing is on in the demo: the CSV attachment lands beside its message, and the output says where.
+    const report = stored.find((e) => (e.detail.headers as { subject?: string }).subject === 'Daily readings (attachment)')!;
+    const parsed = report.detail.parsed as { messageJson: { key: string }; attachments: Array<{ key: string; name: string }> };
+    expect(readFileSync(join(out, parsed.messageJson.key), 'utf8')).toContain('"parsedVersion":1');
+    expect(readFileSync(join(out, parsed.attachments[0]!.key), 'utf8')).toContain('2026-11-01,17.2');
+    expect(first.stdout).toContain(`parsed -> ${parsed.messageJson.key}`);
+    expect(first.stdout).toContain(`-> ${parsed.attachments[0]!.key}`);
 
     // Act: second run, JSON
     const second = await cli.run(['demo', '--out', out, '--json']);

@@ -26,11 +26,11 @@ describe('parsed-schema-drift: what lambda/parse produces matches docs/event-sch
 
   it('Message Parse Failed validates, and every PARSE_* reason is in the schema', async () => {
     const error = (await extractMessage(chunked(Buffer.alloc(0)), { messageKey: MESSAGE_KEY }, new MemorySink()).catch((e: unknown) => e)) as ParseError;
-    const detail = { ...common, ...parseFailedFields(error) };
+    const detail = { ...common, ...parseFailedFields(error), retryable: false };
     expect(validator('MessageParseFailed').safeParse(detail).error?.issues ?? []).toEqual([]);
     const { PARSE_ERROR_CODES } = await import('../../lambda/parse/errors.js');
     const reasons = (schema.$defs.MessageParseFailed as { properties: { reason: { enum: string[] } } }).properties.reason.enum;
-    // PARSE_SPOOL_FAILED is transient: retried, never published as a parse failure.
-    expect(Object.keys(PARSE_ERROR_CODES).filter((c) => c !== 'PARSE_SPOOL_FAILED').sort()).toEqual([...reasons].sort());
+    // The sync core adds PARSE_STORE_FAILED (parsed objects not stored); PARSE_SPOOL_FAILED is published with retryable: true.
+    expect([...Object.keys(PARSE_ERROR_CODES), 'PARSE_STORE_FAILED'].sort()).toEqual([...reasons].sort());
   });
 });

@@ -23,6 +23,7 @@ export type FaultPoint =
   | 'body'
   | 'store'
   | 'store-after'
+  | 'parsed-put'
   | 'publish'
   | 'publish-after'
   | 'publish-entry'

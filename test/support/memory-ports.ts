@@ -8,12 +8,12 @@ import type { PollDependencies } from '../../lambda/sync/types.js';
 import { FakeClock } from './fake-clock.js';
 import { Faults } from './faults.js';
 import { MemoryMailbox, MemoryMailSource } from './memory-mail-source.js';
-import { MemoryLeaseStore, MemoryPublisher, MemoryStateStore, MemoryStore } from './memory-stores.js';
+import { MemoryLeaseStore, MemoryParsedStore, MemoryPublisher, MemoryStateStore, MemoryStore } from './memory-stores.js';
 
 export { FakeClock } from './fake-clock.js';
 export { Faults, KilledError, type FaultMode, type FaultPoint } from './faults.js';
 export { MemoryMailbox, MemoryMailSource, type ServerMessage } from './memory-mail-source.js';
-export { MemoryLeaseStore, MemoryPublisher, MemoryStateStore, MemoryStore, type StoredEntry } from './memory-stores.js';
+export { MemoryLeaseStore, MemoryParsedStore, MemoryPublisher, MemoryStateStore, MemoryStore, type ParsedEntry, type StoredEntry } from './memory-stores.js';
 
 /** Every memory port around one mailbox, sharing one fault plan and clock. */
 export class MemoryWorld {
@@ -22,13 +22,14 @@ export class MemoryWorld {
   readonly mailbox = new MemoryMailbox();
   readonly source = new MemoryMailSource(this.mailbox, this);
   readonly store = new MemoryStore(this);
+  readonly parsed = new MemoryParsedStore(this, this.store);
   readonly publisher = new MemoryPublisher(this);
   readonly state = new MemoryStateStore(this);
   readonly lease = new MemoryLeaseStore(this, this.clock);
 
   /** Ports for pollMailbox. */
   deps(): PollDependencies {
-    return { source: this.source, store: this.store, publisher: this.publisher, state: this.state, lease: this.lease, clock: this.clock };
+    return { source: this.source, store: this.store, publisher: this.publisher, state: this.state, lease: this.lease, parsed: this.parsed, clock: this.clock };
   }
 
   /** Starts over with no faults (after a simulated crash), the lease expired. */

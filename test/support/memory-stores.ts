@@ -11,12 +11,14 @@ import type {
   LoadedState,
   MessageStore,
   OutgoingEvent,
+  ParsedObjectStore,
   PublishResult,
   StateStore,
   StateVersion,
   StoreRequest,
   StoreResult,
 } from '../../lambda/sync/ports.js';
+import { parsedObjectMetadata, type ParsedObject, type ParsedObjectMetadata } from '../../lambda/parse/index.js';
 import { KilledError, type Faults } from './faults.js';
 import { viewState, type StateView } from './state-view.js';
 import { isSegmentName } from '../../lambda/sync/state-codec.js';
@@ -72,6 +74,45 @@ export class MemoryStore implements MessageStore {
     const keys = this.pending;
     this.pending = new Set();
     for (const key of keys) this.durable.add(key);
+  }
+}
+
+/** One parsed object as stored: its bytes and the metadata an adapter would keep. */
+export interface ParsedEntry {
+  body: Uint8Array;
+  sha256: string;
+  meta: ParsedObjectMetadata;
+}
+
+/**
+ * Parsed objects beside a MemoryStore's raw messages, with the contract of the folder and S3
+ * adapters (test/contract/parsed-store.contract.test.ts): create-once by key, the body read to its
+ * end, 'already-stored' only for the same SHA-256; readMessage streams a raw object back.
+ */
+export class MemoryParsedStore implements ParsedObjectStore {
+  readonly objects = new Map<string, ParsedEntry>();
+
+  constructor(private readonly world: { faults: Faults }, private readonly raw: MemoryStore) {}
+
+  async put(object: ParsedObject): Promise<{ status: 'stored' | 'already-stored' | 'conflict' }> {
+    if (this.world.faults.killed) throw new KilledError();
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of object.body) chunks.push(Uint8Array.from(chunk));
+    const body = new Uint8Array(Buffer.concat(chunks));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    this.world.faults.hit('parsed-put');
+    if (sha256 !== object.sha256 || body.length !== object.size) throw new Error(`parsed object ${object.key}: body does not match its size/sha256`);
+    const existing = this.objects.get(object.key);
+    if (existing) return { status: existing.sha256 === sha256 ? 'already-stored' : 'conflict' };
+    const { body: _body, ...described } = object;
+    this.objects.set(object.key, { body, sha256, meta: parsedObjectMetadata(described) });
+    return { status: 'stored' };
+  }
+
+  async *readMessage(key: string): AsyncIterable<Uint8Array> {
+    const object = this.raw.objects.get(key);
+    if (!object) throw new Error(`no raw message under ${key}`);
+    for (let offset = 0; offset < object.body.length; offset += 64 * 1024) yield object.body.subarray(offset, offset + 64 * 1024);
   }
 }
 

@@ -8,10 +8,12 @@ import {
   DETAIL_TYPE_MESSAGE_SKIPPED,
   DETAIL_TYPE_MESSAGE_FAILED,
   DETAIL_TYPE_MESSAGE_STORED,
+  DETAIL_TYPE_MESSAGE_PARSE_FAILED,
 } from '../../lambda/sync/events.js';
 import { pollMailbox } from '../../lambda/sync/poll.js';
 import type { MailboxPolicy } from '../../lambda/sync/types.js';
 import { MemoryWorld, mailText } from '../support/memory-ports.js';
+import { messageTooDeep, messageWithAttachment } from '../support/mime-samples.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/event-schema.json', import.meta.url), 'utf8')) as {
   $defs: Record<string, unknown>;
@@ -29,7 +31,7 @@ describe('event-schema-drift: every published detail matches docs/event-schema.j
     expect(Object.keys(schema['x-detail-types']).sort()).toEqual(
       [
         DETAIL_TYPE_MESSAGE_STORED, DETAIL_TYPE_HEADERS_FETCHED, DETAIL_TYPE_MESSAGE_SKIPPED, DETAIL_TYPE_MESSAGE_FAILED,
-        DETAIL_TYPE_MAILBOX_POLLED, DETAIL_TYPE_CIRCUIT_OPENED,
+        DETAIL_TYPE_MAILBOX_POLLED, DETAIL_TYPE_CIRCUIT_OPENED, DETAIL_TYPE_MESSAGE_PARSE_FAILED,
       ].sort(),
     );
   });
@@ -60,14 +62,26 @@ describe('event-schema-drift: every published detail matches docs/event-schema.j
     await pollMailbox({ ...policy, filter: undefined }, world.deps());
     world.mailbox.messages = world.mailbox.messages.map((m, i) => ({ ...m, uid: `renumbered-${i}` }));
     await pollMailbox(policy, world.deps());
+    // A parse-enabled mailbox: parsed summaries (one cut to fit: 900 attachments) and a message that does not parse.
+    const parsing = new MemoryWorld();
+    const many = Array.from({ length: 900 }, (_, i) => `--b1\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename="${'n'.repeat(600)}${i}.png"\r\n\r\n${i}\r\n`).join('');
+    parsing.mailbox.add(
+      { uid: 'attached', text: messageWithAttachment(1, Buffer.from('%PDF-1.4 x'), 'r\u00e9sum\u00e9.pdf').toString('latin1') },
+      { uid: 'many', text: `From: a@example.test\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n${many}--b1--\r\n` },
+      { uid: 'deep', text: messageTooDeep().toString('latin1') },
+    );
+    await pollMailbox({ id: 'parsing', mode: 'full', delete: { kind: 'never' }, limits: {}, parse: { attachments: true } }, parsing.deps());
+    const delivered = [...world.publisher.delivered, ...parsing.publisher.delivered];
     // Assess
-    const types = new Set(world.publisher.delivered.map((e) => e.detailType));
+    const types = new Set(delivered.map((e) => e.detailType));
     expect([...types].sort()).toEqual(Object.keys(schema['x-detail-types']).sort());
-    for (const event of world.publisher.delivered) {
+    expect(parsing.publisher.delivered.filter((e) => (e.detail.parsed as { truncated?: boolean } | undefined)?.truncated).length).toBe(1);
+    for (const event of delivered) {
       const result = validatorFor(event.detailType).safeParse(event.detail);
       expect(result.success, `${event.detailType}: ${JSON.stringify(result.error?.issues?.slice(0, 3))}`).toBe(true);
-      // EventBridge: 256 KB per entry, detail included.
-      expect(Buffer.byteLength(JSON.stringify(event.detail))).toBeLessThan(64 * 1024);
+      // EventBridge: 256 KB per entry, detail included; without `parsed` a detail stays far below.
+      const limit = event.detail.parsed === undefined ? 64 * 1024 : 256 * 1024;
+      expect(Buffer.byteLength(JSON.stringify(event.detail))).toBeLessThan(limit);
     }
   });
 

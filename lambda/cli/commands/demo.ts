@@ -55,6 +55,8 @@ export async function runDemo(argv: readonly string[]): Promise<ExitCodeValue> {
             delete: 'never',
             // The demo server is the same mailbox on a new port each run.
             acceptNewIdentity: true,
+            // Shows lambda/parse: message.json and each attachment beside the raw message.
+            ...(mode === 'full' ? { parse: { attachments: true } } : {}),
           },
         ],
       },
@@ -129,6 +131,7 @@ function formatDemo(summary: PollSummary, events: readonly DemoEvent[], outDir: 
       const size = typeof d.size === 'number' ? formatBytes(d.size) : '';
       const subject = typeof headers.subject === 'string' ? `"${escapeText(headers.subject, 80)}"` : '';
       lines.push(`  ${escapeText(key)}  ${size}  ${subject}`.trimEnd());
+      lines.push(...parsedLines(d));
     }
   }
   const shown = relative(process.cwd(), eventsFile) || eventsFile;
@@ -146,6 +149,22 @@ function formatDemo(summary: PollSummary, events: readonly DemoEvent[], outDir: 
   }
   lines.push(`Run it again with: ${again}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where parsing put message.json and each attachment (mailboxes with parse), or why it did not. */
+function parsedLines(detail: Record<string, unknown>): string[] {
+  const parsed = detail.parsed as { messageJson?: { key?: unknown }; attachments?: Array<Record<string, unknown>> } | undefined;
+  if (parsed === undefined) {
+    return typeof detail.reason === 'string' && detail.kind === 'parse-failed' ? [`    not parsed: ${escapeText(detail.reason)}`] : [];
+  }
+  const lines = [`    parsed -> ${escapeText(String(parsed.messageJson?.key ?? '?'))}`];
+  for (const a of parsed.attachments ?? []) {
+    // The filename is untrusted text: shown escaped, and it is not part of the key.
+    const name = typeof a.name === 'string' ? `"${escapeText(a.name, 60)}"` : '(no name)';
+    const size = typeof a.size === 'number' ? formatBytes(a.size) : '';
+    lines.push(`    attachment ${name} ${escapeText(String(a.type ?? ''))} ${size} -> ${escapeText(String(a.key ?? '(listed, not stored)'))}`);
+  }
+  return lines;
 }
 
 /**
