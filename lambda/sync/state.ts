@@ -23,9 +23,10 @@ export type SeenStatus = 'unpublished' | 'published' | 'deleted' | 'retry';
 
 /**
  * What the object under `key` holds: the full message, its header block, nothing (filter skip),
- * or nothing because fetching failed too often (set aside, "Message Failed").
+ * nothing because fetching failed too often (set aside, "Message Failed"), or nothing because
+ * `seed` recorded the message as already there (never stored by us, so never deleted: seed.ts).
  */
-export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed';
+export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed' | 'seeded';
 
 /** Why only the header block of a message is stored: the policy change that would revisit it. */
 export type HeadersReason = 'mode' | 'too-large' | 'filter';
@@ -79,12 +80,16 @@ export interface SeenState {
   /** Fingerprint of the server and user this state was recorded for (MailboxPolicy.identity). */
   identity?: string;
   entries: Map<string, SeenEntry>;
+  /** RFC 2449 LOGIN-DELAY the server last advertised (post-login CAPA), seconds: login-delay.ts. */
+  loginDelaySeconds?: number;
+  /** ISO-8601: when this poller last logged in, to honour loginDelaySeconds. */
+  lastLoginAt?: string;
 }
 
 const UID = /^[\x21-\x7e]{1,70}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const HEADER_HASH = /^[0-9a-f]{32}$/;
-const KINDS: ReadonlySet<string> = new Set(['full', 'headers', 'skipped', 'failed']);
+const KINDS: ReadonlySet<string> = new Set(['full', 'headers', 'skipped', 'failed', 'seeded']);
 const STATUSES: ReadonlySet<string> = new Set(['unpublished', 'published', 'deleted', 'retry']);
 const HEADERS_WHY: ReadonlySet<string> = new Set(['mode', 'too-large', 'filter']);
 
@@ -134,6 +139,8 @@ function documentProblem(doc: Record<string, unknown>): string | undefined {
   if (!isDate(doc['updatedAt'])) return 'updatedAt: not a date';
   const identity = doc['identity'];
   if (identity !== undefined && !(typeof identity === 'string' && identity.length >= 1 && identity.length <= 128)) return 'identity: malformed';
+  if (doc['loginDelaySeconds'] !== undefined && !isCount(doc['loginDelaySeconds'])) return 'loginDelaySeconds: not a non-negative integer';
+  if (doc['lastLoginAt'] !== undefined && !isDate(doc['lastLoginAt'])) return 'lastLoginAt: not a date';
   if (!isObject(doc['uids'])) return 'uids must be an object';
   return undefined;
 }
@@ -184,6 +191,8 @@ export function parseState(body: Uint8Array, mailboxId: string): SeenState {
   }
   const state: SeenState = { mailboxId, epoch: doc['epoch'] as number, epochSince: doc['epochSince'] as string, entries };
   if (typeof doc['identity'] === 'string') state.identity = doc['identity'];
+  if (typeof doc['loginDelaySeconds'] === 'number') state.loginDelaySeconds = doc['loginDelaySeconds'];
+  if (typeof doc['lastLoginAt'] === 'string') state.lastLoginAt = doc['lastLoginAt'];
   return state;
 }
 
@@ -198,6 +207,8 @@ export function serializeState(state: SeenState, now: Date): Uint8Array {
     epochSince: state.epochSince,
     updatedAt: now.toISOString(),
     ...(state.identity === undefined ? {} : { identity: state.identity }),
+    ...(state.loginDelaySeconds === undefined ? {} : { loginDelaySeconds: state.loginDelaySeconds }),
+    ...(state.lastLoginAt === undefined ? {} : { lastLoginAt: state.lastLoginAt }),
     // Object.fromEntries defines own properties: a "__proto__" UID stays data.
     uids: Object.fromEntries(uids.map((uid) => [uid, state.entries.get(uid)])),
   };
