@@ -20,6 +20,7 @@ import { checkOutDir } from '../out-dir.js';
 import { CliLogger, escapeText, logLevelFrom, writeResult } from '../output.js';
 import { createCliRuntime } from '../runtime.js';
 import { DEFAULT_OUT_DIR } from './poll.js';
+import { summaryAtDebug } from './seed.js';
 import { REPLAY_SPEC } from './specs.js';
 
 /** Runs `pop3-ingest replay`; resolves with the exit code. */
@@ -48,7 +49,7 @@ export async function runReplay(argv: readonly string[]): Promise<ExitCodeValue>
       ...(runtime.s3 ? { s3: runtime.s3 } : {}),
       ...(runtime.eventBridge ? { eventBridge: runtime.eventBridge } : {}),
       local: { dir: outDir, ...(events === '-' ? { eventsStream: process.stdout } : events === undefined ? {} : { eventsFile: resolve(events) }) },
-      logger,
+      logger: summaryAtDebug(logger, 'mailbox replayed'),
     });
     for (const policy of policies) {
       if (abort.signal.aborted) break;

@@ -8,6 +8,7 @@ import { readCaFile } from '../../config/connect-options.js';
 import { toMailboxPolicy } from '../../config/mapping.js';
 import { findMailbox } from '../../config/schema.js';
 import { buildPollDependencies } from '../../config/wiring.js';
+import type { Logger } from '../../sync/ports.js';
 import { parseReplayBound } from '../../sync/replay.js';
 import { seedMailbox, type SeedSummary } from '../../sync/seed.js';
 import { booleanFlag, parseCommandArgs, stringFlag } from '../args.js';
@@ -53,6 +54,8 @@ export async function runSeed(argv: readonly string[]): Promise<ExitCodeValue> {
         local: { dir: outDir },
         logger,
       });
+      // The command prints the summary itself; the core's log of it is kept for --verbose.
+      deps.logger = summaryAtDebug(logger, 'mailbox seeded');
       summaries.push(await seedMailbox(toMailboxPolicy(m), deps, { owner, signal: abort.signal, ...(since ? { since } : {}) }));
     }
   } finally {
@@ -62,6 +65,16 @@ export async function runSeed(argv: readonly string[]): Promise<ExitCodeValue> {
   writeResult(json, { ok: exitCode === 0, exitCode, mailboxes: summaries }, () => summaries.map(formatSeed).join(''));
   abort.dispose();
   return exitCode;
+}
+
+/** A logger that demotes the core's own summary line (`message`) to debug. */
+export function summaryAtDebug(logger: Logger, message: string): Logger {
+  return {
+    debug: (m, f) => logger.debug(m, f),
+    info: (m, f) => (m === message ? logger.debug(m, f) : logger.info(m, f)),
+    warn: (m, f) => (m === message ? logger.debug(m, f) : logger.warn(m, f)),
+    error: (m, f) => logger.error(m, f),
+  };
 }
 
 function exitCodeForSeed(s: SeedSummary): ExitCodeValue {
