@@ -115,6 +115,15 @@ async function handle(model: FakeS3Model, counts: Map<string, number>, request: 
   } else if (method === 'GET') {
     count('GetObject');
     const object = model.get(key);
+    // RFC 9110 section 14: "bytes=first-last" as S3 answers it (206 and Content-Range); replay reads heads this way.
+    const range = /^bytes=(\d+)-(\d+)$/.exec(String(request.headers.range ?? ''));
+    if (range && object.body.length > 0) {
+      const first = Number(range[1]);
+      const last = Math.min(Number(range[2]), object.body.length - 1);
+      const part = object.body.subarray(first, last + 1);
+      response.writeHead(206, { ...objectHeaders(object), 'Content-Length': part.length, 'Content-Range': `bytes ${first}-${last}/${object.body.length}` }).end(part);
+      return;
+    }
     response.writeHead(200, objectHeaders(object)).end(object.body);
   } else {
     sendXml(response, 405, '<Error><Code>MethodNotAllowed</Code><Message>not in the fake</Message></Error>');
