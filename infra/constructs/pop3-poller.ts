@@ -25,6 +25,7 @@ import { BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_PATH, HANDLER_ENV, METRICS } from '
 import { DETAIL_TYPE_MESSAGE_STORED } from '../../lambda/sync/events.js';
 import { mailboxPeriods, objectLayout, secretReferences, validateDeployConfig, type DeployConfig } from '../deploy-config.js';
 import { checkLimitsOf, environmentBytes, LIMITS } from '../limits.js';
+import { loginDelayWarnings } from '../login-delay.js';
 import { acknowledgeRule, acknowledgeWildcardResources } from '../nag.js';
 import { secretGrantArns } from '../secret-grants.js';
 import { EgressNetwork } from './egress-network.js';
@@ -155,6 +156,7 @@ export class Pop3Poller extends Construct {
     const serviceName = props.serviceName ?? 'pop3-ingest';
     const periods = mailboxPeriods(config);
     const shortest = Math.min(...[...periods.values()].map((p) => p.minSeconds));
+    for (const warning of loginDelayWarnings(config, periods)) Annotations.of(this).addWarning(warning);
 
     const timeout = props.timeout ?? timeoutFor(shortest);
     if (timeout.toSeconds() >= shortest) {

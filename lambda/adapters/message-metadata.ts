@@ -17,3 +17,12 @@ export function messageMetadata(request: Pick<StoreRequest, 'uidHash' | 'fetched
     kind: request.kind,
   };
 }
+
+/** The metadata a replay needs, read back from an object; undefined when it is not ours or malformed. */
+export function readMessageMetadata(meta: Readonly<Record<string, string | undefined>>): { size: number; sha256: string; fetchedAt?: Date } | undefined {
+  const size = meta['size'];
+  const sha256 = meta['sha256'];
+  if (size === undefined || !/^\d{1,15}$/.test(size) || sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+  const fetched = Date.parse(meta['fetched-at'] ?? '');
+  return { size: Number(size), sha256, ...(Number.isNaN(fetched) ? {} : { fetchedAt: new Date(fetched) }) };
+}

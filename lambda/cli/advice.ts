@@ -65,6 +65,8 @@ const RULES: Readonly<Record<string, (message: string, t: ConnectTarget) => stri
   SECRET_INCOMPLETE: (m) => (/is empty/.test(m) ? 'put the password into it (the first line of a file is used)' : undefined),
   SYNC_CIRCUIT_OPEN: () => 'if the server was migrated on purpose, run once with --accept-new-epoch (see docs/delivery-guarantees.md)',
   SYNC_LEASE_HELD: () => 'another poll of this mailbox is running: try again when it ends',
+  SYNC_LOGIN_DELAY: () => 'the server\'s LOGIN-DELAY since the last login has not passed, so this poll did not connect: poll less often (docs/providers.md)',
+  SYNC_SEED_NEEDS_TOP: () => 'seed without --since (every message is recorded), or poll instead',
   SYNC_STATE_CORRUPT: () => 'the seen-state in the --out folder (.state) is damaged: look at it before deleting anything; see docs/delivery-guarantees.md',
 };
 

@@ -5,7 +5,7 @@
  * the AWS SDK is loaded only when a bucket or an event bus is asked for.
  */
 import type { CommandSpec } from './args.js';
-import { CHECK_SPEC, DEMO_SPEC, POLL_SPEC } from './commands/specs.js';
+import { CHECK_SPEC, DEMO_SPEC, POLL_SPEC, REPLAY_SPEC, SEED_SPEC } from './commands/specs.js';
 import { ExitCode, exitCodeForError, type ExitCodeValue } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { escapeText } from './output.js';
@@ -18,6 +18,8 @@ export type CommandRunner = (argv: readonly string[]) => Promise<ExitCodeValue>;
 const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<CommandRunner> }> = {
   poll: { spec: POLL_SPEC, load: async () => (await import('./commands/poll.js')).runPoll },
   check: { spec: CHECK_SPEC, load: async () => (await import('./commands/check.js')).runCheck },
+  seed: { spec: SEED_SPEC, load: async () => (await import('./commands/seed.js')).runSeed },
+  replay: { spec: REPLAY_SPEC, load: async () => (await import('./commands/replay.js')).runReplay },
   demo: { spec: DEMO_SPEC, load: async () => (await import('./commands/demo.js')).runDemo },
 };
 

@@ -13,7 +13,8 @@ import { createPop3MailSource } from '../adapters/pop3/mail-source.js';
 import { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../adapters/secrets/types.js';
 import { observeMailSource, type SourceErrorObserver } from './observed-source.js';
-import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, ParsedObjectStore, StateStore } from '../sync/ports.js';
+import type { Clock, EventPublisher, LeaseStore, Logger, MailboxSession, MailSource, MessageStore, ParsedObjectStore, StateStore, StoredMessageReader } from '../sync/ports.js';
+import type { ReplayDependencies } from '../sync/replay.js';
 import type { PollDependencies } from '../sync/types.js';
 import { explainConnectError } from './connect-errors.js';
 import { readCaFile, resolveCredentials, toConnectOptions } from './connect-options.js';
@@ -76,11 +77,29 @@ async function buildParsedStore(config: Config, runtime: WiringRuntime): Promise
   const bucket = config.storage.bucket;
   if (bucket !== undefined) {
     const client = requireClient(runtime.s3, 'an S3 client');
-    const { S3ParsedStore } = await import('../adapters/s3/parsed-store.js');
-    return new S3ParsedStore({ client, bucket });
+    return (await requirePorts(runtime.ports.aws, 'the AWS adapters')).s3ParsedStore(client, bucket);
   }
-  const { FolderParsedStore } = await import('../adapters/local/parsed-folder.js');
-  return new FolderParsedStore({ dir: requireLocal(runtime, 'storage.bucket').dir });
+  const local = requireLocal(runtime, 'storage.bucket');
+  return (await requirePorts(runtime.ports.local, 'the local adapters')).folderParsedStore(local.dir);
+}
+
+/**
+ * The ports of a replay (sync/replay.ts): the seen-state, a reader of the stored messages and
+ * the publisher, chosen like a poll's. No mail source at all: a replay never opens a POP3 session.
+ */
+export async function buildReplayDependencies(config: Pick<Config, 'storage' | 'events'>, runtime: WiringRuntime): Promise<ReplayDependencies> {
+  const [stores, publisher] = await Promise.all([buildReadStores(config, runtime), buildPublisher(config, runtime)]);
+  return { ...stores, publisher, ...(runtime.clock ? { clock: runtime.clock } : {}), ...(runtime.logger ? { logger: runtime.logger } : {}) };
+}
+
+async function buildReadStores(config: Pick<Config, 'storage'>, runtime: WiringRuntime): Promise<{ state: StateStore; reader: StoredMessageReader }> {
+  const bucket = config.storage.bucket;
+  if (bucket !== undefined) {
+    const client = requireClient(runtime.s3, 'an S3 client');
+    return (await requirePorts(runtime.ports.aws, 'the AWS adapters')).s3ReadStores(client, bucket, config.storage.statePrefix);
+  }
+  const local = requireLocal(runtime, 'storage.bucket');
+  return (await requirePorts(runtime.ports.local, 'the local adapters')).folderReadStores(local.dir);
 }
 
 /** The OAuth2 token provider the wiring uses for `secrets` when the runtime gives none. */
@@ -129,7 +148,7 @@ async function buildStores(config: Config, runtime: WiringRuntime): Promise<{ st
   return (await requirePorts(runtime.ports.local, 'the local adapters')).folderStores(local.dir, runtime.clock);
 }
 
-async function buildPublisher(config: Config, runtime: WiringRuntime): Promise<EventPublisher> {
+async function buildPublisher(config: Pick<Config, 'events'>, runtime: WiringRuntime): Promise<EventPublisher> {
   const { busName, source } = config.events;
   if (busName !== undefined) {
     const client = requireClient(runtime.eventBridge, 'an EventBridge client');

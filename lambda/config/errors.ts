@@ -15,6 +15,8 @@ export type ConfigErrorCode =
   | 'CONFIG_UNREADABLE'
   | 'CONFIG_MISSING'
   | 'MAILBOX_UNKNOWN'
+  /** The invocation event asks for something the handler does not do (an unknown action, a bad date). */
+  | 'EVENT_INVALID'
   /** The TLS mode does not match what the port speaks (implicit TLS on a plaintext port, or the reverse). */
   | 'CONFIG_TLS_MISMATCH';
 

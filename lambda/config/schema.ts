@@ -217,6 +217,11 @@ const MailboxSchema = z
     /** Key prefix for this mailbox's messages; defaults to storage.prefix. */
     prefix: z.string().regex(KEY_PREFIX, "expected path segments each ending in '/', like \"mail/\"").optional(),
     schedule: z.string().regex(SCHEDULE, 'expected an EventBridge Scheduler expression like "rate(5 minutes)" or "cron(0/10 * * * ? *)"').default(CONFIG_DEFAULTS.schedule),
+    /**
+     * The server's RFC 2449 LOGIN-DELAY in seconds, when known before deploying (Gmail: 300, preset
+     * by host in providers.ts): the CDK construct warns when `schedule` polls more often.
+     */
+    loginDelaySeconds: z.number({ error: 'expected seconds (0-86400)' }).int('expected whole seconds').min(0, 'expected seconds (0-86400)').max(86_400, 'expected seconds (0-86400)').optional(),
     /** Accept a UID epoch change once (see docs/delivery-guarantees.md). */
     acceptNewEpoch: z.boolean().optional(),
     /** Accept a changed server identity (host, port, user) once and record it. */

@@ -14,6 +14,7 @@ import { keepClassName, IngestError } from '../shared/errors.js';
 import { errorInfo } from '../sync/summary.js';
 import type { PollSummary } from '../sync/types.js';
 import { invocationBudget } from './deadline.js';
+import { parseAction, runOnboarding, type OnboardingResult } from './actions.js';
 import { eventDueTime, selectMailboxes } from './event.js';
 import { recordError, recordPollMetrics, recordRetryDeferred } from './metrics.js';
 import { decideRetry } from './retry-age.js';
@@ -26,6 +27,9 @@ export interface HandlerResult {
   error?: NonNullable<PollSummary['error']>;
   /** Set when a transient failure was returned instead of thrown: why no retry was asked for. */
   retryDeferred?: string;
+  /** The outcome of an `"action": "seed"` / `"replay"` invocation (actions.ts). */
+  seed?: OnboardingResult['seed'];
+  replay?: OnboardingResult['replay'];
 }
 
 /** Thrown only when a retry right now can help: at least one mailbox failed transiently. */
@@ -52,6 +56,9 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
   let mailboxes: MailboxConfig[];
   try {
     config = rt.config();
+    // seed / replay (actions.ts): one mailbox, by hand; the scheduled poll goes on below.
+    const action = parseAction(event);
+    if (action.action !== 'poll') return { summaries: [], ...(await runOnboarding(action, config, context, rt)) };
     mailboxes = selectMailboxes(event, config);
   } catch (error) {
     // A configuration problem: no retry can fix it, so report and return.

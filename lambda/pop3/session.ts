@@ -90,7 +90,13 @@ export async function connectPop3(options: Pop3ConnectOptions): Promise<Pop3Sess
       },
     });
     // RFC 2449 section 5: capabilities may grow after login (PIPELINING, UIDL, TOP...).
+    const beforeLogin = capabilities;
     capabilities = await readCapabilities(conn, limits);
+    // RFC 2449 section 6.5: the post-login LOGIN-DELAY is this user's and wins; a server that
+    // names one only before login still enforces that one.
+    if (capabilities.loginDelaySeconds === undefined && beforeLogin.loginDelaySeconds !== undefined) {
+      capabilities = { ...capabilities, loginDelaySeconds: beforeLogin.loginDelaySeconds };
+    }
     options.logger?.debug('pop3 logged in', { method: authMethod });
     if (capabilities.utf8) await enableUtf8(conn, limits, options);
     const client = new Pop3Client(conn, limits, {

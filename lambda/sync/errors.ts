@@ -16,6 +16,10 @@ export const SYNC_ERROR_CODES = {
   SYNC_CIRCUIT_OPEN: 'permanent',
   /** The seen-state was recorded for another server or user (MailboxPolicy.identity). */
   SYNC_IDENTITY_MISMATCH: 'permanent',
+  /** Too soon after the last login for the server's LOGIN-DELAY (RFC 2449 section 6.5): not connected. */
+  SYNC_LOGIN_DELAY: 'throttled',
+  /** seed --since needs TOP (RFC 1939 section 7) to read each message's Date, and the server has none. */
+  SYNC_SEED_NEEDS_TOP: 'permanent',
   /** The lease lapsed and another poller took it: this poll stopped writing. */
   SYNC_LEASE_LOST: 'throttled',
   /** The caller's AbortSignal fired. */

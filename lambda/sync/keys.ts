@@ -56,3 +56,17 @@ export function eventId(mailboxId: string, hash: string, kind: EventKind, epoch 
   const h = createHash('sha256').update(`pop3-ingest\0${mailboxId}\0${hash}\0${kind}\0${epoch}${generationPart}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * The UID epoch a message key was written in (messageKey's `e${epoch}/` part; 1 without it), or
+ * undefined when `key` is not this message's key under any prefix. Replay needs it: the epoch is
+ * part of the event id, and the prefix may have changed since the object was stored.
+ */
+export function keyEpoch(key: string, mailboxId: string, uid: string, kind: MessageKind, generation = 1): number | undefined {
+  const file = `${kind}/${uidHash(mailboxId, uid)}${generation > 1 ? `.g${generation}` : ''}.eml`;
+  const id = mailboxId.replace(/\./g, '\\.');
+  const later = new RegExp(`(?:^|/)${id}/e(\\d{1,9})/${file.replace(/\./g, '\\.')}$`).exec(key);
+  if (later) return Number(later[1]);
+  const first = `${mailboxId}/${file}`;
+  return key === first || key.endsWith(`/${first}`) ? 1 : undefined;
+}

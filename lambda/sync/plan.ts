@@ -57,7 +57,7 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
     const m = listing[i] as ListedMessage;
     // A quiet record (stored or skipped, acknowledged) needs nothing unless a header-only message may be upgraded.
     const quiet = match.quietKind(i);
-    if (quiet === 'full' || quiet === 'skipped' || (quiet === 'headers' && policy.mode !== 'full')) continue;
+    if (quiet === 'full' || quiet === 'skipped' || quiet === 'seeded' || (quiet === 'headers' && policy.mode !== 'full')) continue;
     const action = ingestAction(policy, m, match.entry(i), maxSize);
     if (action) fresh.push({ ...m, action });
   }

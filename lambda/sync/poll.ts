@@ -17,6 +17,7 @@ import { compileFilter } from './filter.js';
 import { Ingestor } from './ingest.js';
 import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
+import { assertLoginAllowed, saveLoginRecord, watchLogins } from './login-delay.js';
 import { planPoll, policyWarnings, selectDeletes, type Plan, type PlanContext } from './plan.js';
 import { Recorder } from './recorder.js';
 import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
@@ -82,14 +83,20 @@ async function runPoll(run: PollRun): Promise<void> {
   // State before the session: a corrupt document must not cost a login and a maildrop lock.
   const seen = await StateKeeper.load(deps.state, clock, policy.id);
   checkIdentity(policy, seen.state.identity);
-  let survey = await surveyMailbox(policy, deps, options, seen.state, clock);
+  // LOGIN-DELAY (RFC 2449 section 6.5): too early is 'busy' before any connection (login-delay.ts).
+  assertLoginAllowed(policy.id, seen.state, clock.now());
+  const logins = watchLogins(deps.source, clock);
+  const watched = { ...deps, source: logins.source };
+  let survey = await surveyMailbox(policy, watched, options, seen.state, clock);
   report(policy, survey, seen.state, logger, summary);
   let lease: Lease | null = null;
   let renewal: LeaseRenewal | undefined;
   try {
     if (isIdle(survey, seen.state)) {
-      // Nothing to write: no lease (an S3 lease costs two writes), no save, no event but the summary.
+      // Nothing to write: no lease (an S3 lease costs two writes), no save, no event but the summary;
+      // unless the server advertises LOGIN-DELAY, whose login time must be kept.
       await survey.handle.end('quit');
+      if (logins.apply(seen.state)) await saveLoginRecord(deps, clock, logger, policy, seen.state, options.owner);
       return;
     }
     const owner = options.owner ?? `poll-${randomUUID()}`;
@@ -104,6 +111,7 @@ async function runPoll(run: PollRun): Promise<void> {
     // Another poller may have written between our load and our lease: work from what is durable now.
     const keeper = await StateKeeper.load(deps.state, clock, policy.id);
     checkIdentity(policy, keeper.state.identity);
+    if (logins.apply(keeper.state)) keeper.markDirty();
     if (policy.identity !== undefined && keeper.state.identity !== policy.identity) {
       keeper.state.identity = policy.identity;
       keeper.markDirty();
@@ -112,7 +120,8 @@ async function runPoll(run: PollRun): Promise<void> {
       // Our session's listing predates that progress (UIDs it pruned or deleted would look new,
       // UIDs it added would look gone): QUIT (nothing done yet) and list again under the lease.
       await survey.handle.end('quit');
-      survey = await surveyMailbox(policy, deps, options, keeper.state, clock);
+      survey = await surveyMailbox(policy, watched, options, keeper.state, clock);
+      if (logins.apply(keeper.state)) keeper.markDirty();
       report(policy, survey, keeper.state, logger, summary);
     } else {
       survey.plan = planPoll(policy, survey.messages, keeper.state, planContext(survey.handle.session, clock));
@@ -355,7 +364,7 @@ function planContext(session: MailboxSession, clock: Clock): PlanContext {
  * Refuses a state recorded for another server or user: pointing a mailbox id at another
  * mailbox must not make its mail look new (or its UIDs look known).
  */
-function checkIdentity(policy: MailboxPolicy, stored: string | undefined): void {
+export function checkIdentity(policy: MailboxPolicy, stored: string | undefined): void {
   if (policy.identity === undefined || stored === undefined || stored === policy.identity || policy.acceptNewIdentity) return;
   throw new SyncError(
     'SYNC_IDENTITY_MISMATCH',
@@ -370,7 +379,7 @@ function checkIdentity(policy: MailboxPolicy, stored: string | undefined): void 
  * hard blocks the mailbox for one TTL at most and a live one is never overtaken. A renewal that
  * reports the lease lost stops the poll (no new message, no DELE, no further save).
  */
-class LeaseRenewal {
+export class LeaseRenewal {
   lost = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private inFlight: Promise<boolean> | undefined;

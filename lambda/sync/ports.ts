@@ -145,6 +145,29 @@ export interface MessageStore {
   commit(): Promise<void>;
 }
 
+/** A stored message read back (replay): its metadata and its first octets. */
+export interface StoredMessageInfo {
+  location: { bucket: string; key: string };
+  /** Octets stored and their SHA-256 (hex), from the object's metadata. */
+  size: number;
+  sha256: string;
+  /** When the message was fetched (metadata `fetched-at`), when recorded. */
+  fetchedAt?: Date;
+  /** The object's first octets: at most the count asked for, fewer when the object is shorter. */
+  head: Uint8Array;
+}
+
+/** Reads what a MessageStore stored, without the whole body: the replay's only view of the store. */
+export interface StoredMessageReader {
+  /** null when no object is under the key (deleted by a lifecycle rule, by hand). */
+  read(key: string, headBytes: number): Promise<StoredMessageInfo | null>;
+  /**
+   * The message keys stored under `prefix` (ending in '/'), any order. A replay of entries kept
+   * in the compact state (which holds half of each UID hash, not the UID) finds their keys here.
+   */
+  keysUnder(prefix: string): AsyncIterable<string>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsed objects (message.json and attachments beside the raw message; mailboxes with parse on)
 

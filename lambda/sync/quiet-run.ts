@@ -20,7 +20,7 @@ export const HASH_BYTES = 16;
 /** Marks an absent size in the u32 columns. */
 export const NO_SIZE = 0xffff_ffff;
 
-const KINDS = ['full', 'headers', 'skipped'] as const;
+const KINDS = ['full', 'headers', 'skipped', 'seeded'] as const;
 const WHY: readonly (HeadersReason | undefined)[] = [undefined, 'mode', 'too-large', 'filter'];
 
 /** The 16-octet UID hash: SHA-256(mailboxId NUL uid), the first half of keys.ts uidHash. */
@@ -90,9 +90,19 @@ export function toQuiet(mailboxId: string, keyPrefix: string, uid: string, entry
 
 /** The full record of a quiet entry, for `uid`. */
 export function fromQuiet(mailboxId: string, keyPrefix: string, uid: string, q: Omit<QuietRecord, 'hash'>): SeenEntry {
+  return fromQuietWithKey(messageKey(keyPrefix, mailboxId, uid, quietKeyKind(q), q.epoch), q);
+}
+
+/** The object kind in a quiet entry's key ('headers' for headers-only and too-large). */
+export function quietKeyKind(q: Pick<QuietRecord, 'flags'>): MessageKind {
+  return (q.flags & 4) !== 0 ? 'headers' : 'full';
+}
+
+/** The full record of a quiet entry whose key is known (a replay: the UID itself is not kept). */
+export function fromQuietWithKey(key: string, q: Omit<QuietRecord, 'hash'>): SeenEntry {
   const entry: SeenEntry = {
     firstSeen: new Date(q.firstSeen * 1000).toISOString(),
-    key: messageKey(keyPrefix, mailboxId, uid, (q.flags & 4) !== 0 ? 'headers' : 'full', q.epoch),
+    key,
     kind: KINDS[q.flags & 3] ?? 'full',
     status: 'published',
   };

@@ -107,12 +107,23 @@ export class SeenEntries {
     return this.loud.entries();
   }
 
+  /** Every quiet entry's record (columns and not yet sealed), by UID hash (hex, 32 digits). */
+  *quietRecords(): Generator<[string, Omit<QuietRecord, 'hash'>]> {
+    for (const run of this.runs) {
+      for (let i = 0; i < run.n; i++) {
+        if (run.removed[i] === 1) continue;
+        yield [hexAt(run.hashes, i * HASH_BYTES), run.record(i)];
+      }
+    }
+    for (const [hex, { record }] of this.pending) yield [hex, record];
+  }
+
   /**
    * Calls `visit` for every quiet entry: UID hash (hex, the first half of keys.ts uidHash and of
    * the object key's name), first-seen time and kind. Their UIDs are not stored.
    */
   forEachQuiet(visit: (hashHex: string, firstSeen: string, kind: SeenEntry['kind']) => void): void {
-    const kinds = ['full', 'headers', 'skipped'] as const;
+    const kinds = ['full', 'headers', 'skipped', 'seeded'] as const;
     for (const run of this.runs) {
       for (let i = 0; i < run.n; i++) {
         if (run.removed[i] === 1) continue;
@@ -344,13 +355,13 @@ export class ListingMatch {
     return (this.where[i] as number) >= 0 || this.where[i] === PENDING;
   }
 
-  /** Kind of a quiet record at `i` ('full' | 'headers' | 'skipped'); undefined if not quiet. */
+  /** Kind of a quiet record at `i` ('full' | 'headers' | 'skipped' | 'seeded'); undefined if not quiet. */
   quietKind(i: number): SeenEntry['kind'] | undefined {
     const where = this.where[i] as number;
     if (where === PENDING) return this.entry(i)?.kind;
     if (where < 0) return undefined;
     const flags = (this.entries.internals.runs[where] as QuietRun).flags[this.index[i] as number] as number;
-    return (['full', 'headers', 'skipped'] as const)[flags & 3];
+    return (['full', 'headers', 'skipped', 'seeded'] as const)[flags & 3];
   }
 }
 

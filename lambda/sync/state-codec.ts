@@ -182,7 +182,8 @@ export function isSegmentName(name: string): boolean {
 }
 
 function validFlags(f: number): boolean {
-  return (f & 3) <= 2 && f < 32;
+  // kind (bits 0-1: full, headers, skipped, seeded), key kind (bit 2), headersWhy (bits 3-4)
+  return f < 32;
 }
 
 function check<T>(ok: boolean, value: T, corrupt: (what: string) => SyncError): T {

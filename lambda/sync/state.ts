@@ -27,9 +27,10 @@ export type SeenStatus = 'unpublished' | 'published' | 'deleted' | 'retry';
 
 /**
  * What the object under `key` holds: the full message, its header block, nothing (filter skip),
- * or nothing because fetching failed too often (set aside, "Message Failed").
+ * nothing because fetching failed too often (set aside, "Message Failed"), or nothing because
+ * `seed` recorded the message as already there (never stored by us, so never deleted: seed.ts).
  */
-export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed';
+export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed' | 'seeded';
 
 /** Why only the header block of a message is stored: the policy change that would revisit it. */
 export type HeadersReason = 'mode' | 'too-large' | 'filter';
@@ -98,7 +99,7 @@ export interface SeenState {
 const UID = /^[\x21-\x7e]{1,70}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const HEADER_HASH = /^[0-9a-f]{32}$/;
-const KINDS: ReadonlySet<string> = new Set(['full', 'headers', 'skipped', 'failed']);
+const KINDS: ReadonlySet<string> = new Set(['full', 'headers', 'skipped', 'failed', 'seeded']);
 const STATUSES: ReadonlySet<string> = new Set(['unpublished', 'published', 'deleted', 'retry']);
 const HEADERS_WHY: ReadonlySet<string> = new Set(['mode', 'too-large', 'filter']);
 

@@ -112,9 +112,30 @@ async function handle(model: FakeS3Model, counts: Map<string, number>, request: 
       return;
     }
     response.writeHead(200, objectHeaders(object)).end();
+  } else if (method === 'GET' && url.searchParams.get('list-type') === '2' && rest.join('') === '') {
+    count('ListObjectsV2');
+    // Keys in UTF-8 binary order, a page at a time; the continuation token is the last key sent.
+    const prefix = `${decodeURIComponent(bucket)}/${url.searchParams.get('prefix') ?? ''}`;
+    const after = url.searchParams.get('continuation-token') ?? '';
+    const pageSize = Math.min(Number(url.searchParams.get('max-keys') ?? model.listPageSize), model.listPageSize);
+    const keys = [...model.objects.keys()].filter((k) => k.startsWith(prefix) && k.slice(bucket.length + 1) > after).sort();
+    const page = keys.slice(0, pageSize).map((k) => k.slice(bucket.length + 1));
+    const truncated = keys.length > page.length;
+    sendXml(response, 200, `<ListBucketResult><Name>${escapeXml(bucket)}</Name><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>` +
+      page.map((k) => `<Contents><Key>${escapeXml(k)}</Key></Contents>`).join('') +
+      (truncated ? `<NextContinuationToken>${escapeXml(page[page.length - 1] as string)}</NextContinuationToken>` : '') + '</ListBucketResult>');
   } else if (method === 'GET') {
     count('GetObject');
     const object = model.get(key);
+    // RFC 9110 section 14: "bytes=first-last" as S3 answers it (206 and Content-Range); replay reads heads this way.
+    const range = /^bytes=(\d+)-(\d+)$/.exec(String(request.headers.range ?? ''));
+    if (range && object.body.length > 0) {
+      const first = Number(range[1]);
+      const last = Math.min(Number(range[2]), object.body.length - 1);
+      const part = object.body.subarray(first, last + 1);
+      response.writeHead(206, { ...objectHeaders(object), 'Content-Length': part.length, 'Content-Range': `bytes ${first}-${last}/${object.body.length}` }).end(part);
+      return;
+    }
     response.writeHead(200, objectHeaders(object)).end(object.body);
   } else {
     sendXml(response, 405, '<Error><Code>MethodNotAllowed</Code><Message>not in the fake</Message></Error>');

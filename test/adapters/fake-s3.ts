@@ -67,6 +67,8 @@ export interface FakeS3Options {
 
 export class FakeS3Model {
   readonly objects = new Map<string, FakeObject>();
+  /** Keys per ListObjectsV2 page (S3 gives at most 1,000); tests lower it to exercise paging. */
+  listPageSize = 1000;
 
   constructor(private readonly options: FakeS3Options = {}) {}
 

@@ -127,7 +127,10 @@ function capabilityFindings(report: Omit<CheckReport, 'findings'>, caps: Capabil
       level: 'warning',
       id: 'login-delay',
       message: `LOGIN-DELAY ${caps.loginDelaySeconds}: the server refuses logins more often than every ${caps.loginDelaySeconds} s ([LOGIN-DELAY])`,
-      fix: `schedule polls no more often than that, e.g. rate(${Math.max(1, Math.ceil(caps.loginDelaySeconds / 60))} minutes); a check with a login counts too`,
+      fix:
+        `schedule polls no more often than that, e.g. rate(${Math.max(1, Math.ceil(caps.loginDelaySeconds / 60))} minutes), and set ` +
+        `"loginDelaySeconds": ${caps.loginDelaySeconds} on the mailbox so the CDK construct checks the schedule; a poll that comes sooner is ` +
+        'skipped as busy without connecting, and a check with a login counts as a login too',
     });
   }
   const methods = report.authMethods;

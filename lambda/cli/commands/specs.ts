@@ -135,5 +135,67 @@ seen-state is kept in the folder and the demo mailbox's UIDs are fixed.`,
   examples: ['pop3-ingest demo', 'pop3-ingest demo --out /tmp/demo --json', 'pop3-ingest demo --serve'],
 };
 
+/** `pop3-ingest seed` (lambda/cli/commands/seed.ts) */
+export const SEED_SPEC: CommandSpec = {
+  name: 'seed',
+  summary: 'onboard an existing mailbox: record what is on the server as seen, without downloading it',
+  usage: 'pop3-ingest seed (--host HOST --user USER --password-env NAME [options] | --config FILE) [--since DATE]',
+  description: `Logs in, lists the mailbox (UIDL, LIST) and records every message in the seen-state as seen,
+without RETR: the next poll fetches only mail that arrives afterwards. Seeded messages are never
+deleted by pop3-ingest, whatever --delete says later: their bodies were never stored.
+With --since DATE each message's header block is read (TOP n 0, pipelined) and messages dated on
+or after DATE (their Date header; none or unreadable counts as recent) are left for the next poll.
+Takes the mailbox's lease and honours the identity check and LOGIN-DELAY like poll. Seeding again
+changes nothing. Same destinations as poll: --out, or --bucket / the config's storage.`,
+  flags: [
+    { name: 'config', type: 'string', short: 'c', value: 'FILE', help: 'JSON config file; every mailbox is seeded unless --mailbox' },
+    { name: 'mailbox', type: 'string', value: 'ID', help: 'with --config: seed only this mailbox' },
+    ...CONNECTION_FLAGS,
+    { name: 'mailbox-id', type: 'string', value: 'ID', help: 'id for a flag-defined mailbox (default as for poll)' },
+    { name: 'since', type: 'string', value: 'DATE', help: 'keep messages dated on/after DATE (2026-03-01 or an ISO date-time) for the next poll' },
+    { name: 'accept-new-identity', type: 'boolean', help: 'accept, once, that the mailbox id now points at another host, port or user' },
+    { name: 'out', type: 'string', short: 'o', value: 'DIR', help: 'local folder whose seen-state is seeded (default ./pop3-ingest-out)' },
+    { name: 'bucket', type: 'string', value: 'BUCKET', help: 'seed the seen-state kept in this S3 bucket' },
+    { name: 'prefix', type: 'string', value: 'PREFIX', help: 'key prefix in the store (default mail/)' },
+    ...OUTPUT_FLAGS,
+  ],
+  examples: [
+    'MAIL_PW=... pop3-ingest seed --host pop.example.com --user me@example.com --password-env MAIL_PW',
+    'pop3-ingest seed --config mailboxes.json --mailbox invoices --since 2026-03-01 --json',
+  ],
+};
+
+/** `pop3-ingest replay` (lambda/cli/commands/replay.ts) */
+export const REPLAY_SPEC: CommandSpec = {
+  name: 'replay',
+  summary: 'publish again the events of messages already stored (same event ids), without POP3',
+  usage: 'pop3-ingest replay [--out DIR | --bucket BUCKET | --config FILE] [--from DATE] [--to DATE] [--dry-run]',
+  description: `Re-publishes "Message Stored" (and "Headers Fetched", "Message Skipped" with a stored header
+block) for messages whose seen-state firstSeen (when pop3-ingest first saw and stored them) is in
+[--from, --to): for a new consumer, or after a consumer bug. Dates are ISO dates (UTC days; a
+date-only --to includes that whole day) or ISO date-times (--to exclusive). The events are rebuilt
+from the seen-state and the stored objects (metadata and header block) and carry the SAME event
+ids as the originals, so consumers that dedupe on the id see nothing twice. No POP3 connection is
+made. A message whose object is gone is reported, not fatal. --dry-run prints what would be published.`,
+  flags: [
+    { name: 'config', type: 'string', short: 'c', value: 'FILE', help: 'JSON config file; every mailbox is replayed unless --mailbox' },
+    { name: 'mailbox', type: 'string', value: 'ID', help: 'with --config: replay only this mailbox' },
+    { name: 'mailbox-id', type: 'string', value: 'ID', help: 'without --config: the mailbox id (default: the one mailbox in --out)' },
+    { name: 'from', type: 'string', value: 'DATE', help: 'first day or instant (inclusive), e.g. 2026-03-01' },
+    { name: 'to', type: 'string', value: 'DATE', help: 'last day (inclusive) or instant (exclusive), e.g. 2026-03-31' },
+    { name: 'dry-run', type: 'boolean', help: 'publish nothing; print the events that would be published' },
+    { name: 'out', type: 'string', short: 'o', value: 'DIR', help: 'local folder of the poll (default ./pop3-ingest-out)' },
+    { name: 'events', type: 'string', value: 'FILE|-', help: 'events file (default <out>/events.jsonl); "-" for stdout (not with --json)' },
+    { name: 'bucket', type: 'string', value: 'BUCKET', help: 'messages and seen-state in this S3 bucket' },
+    { name: 'prefix', type: 'string', value: 'PREFIX', help: 'key prefix in the store (default mail/)' },
+    { name: 'event-bus', type: 'string', value: 'NAME', help: 'publish to this EventBridge bus' },
+    ...OUTPUT_FLAGS,
+  ],
+  examples: [
+    'pop3-ingest replay --from 2026-03-01 --to 2026-03-31 --dry-run',
+    'pop3-ingest replay --config mailboxes.json --mailbox invoices --from 2026-03-14T08:00:00Z --json',
+  ],
+};
+
 /** Every command, in the order `pop3-ingest --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [POLL_SPEC, CHECK_SPEC, DEMO_SPEC];
+export const COMMANDS: readonly CommandSpec[] = [POLL_SPEC, CHECK_SPEC, SEED_SPEC, REPLAY_SPEC, DEMO_SPEC];
