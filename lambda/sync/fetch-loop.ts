@@ -69,8 +69,16 @@ export async function* fetchJobs<J extends WindowJob>(
     const requested: J[] = [];
     let head = 0;
     let bytes = 0;
-    const fits = (job: J): boolean =>
-      requested.length - head === 0 || (requested.length - head < limits.maxMessages && bytes + cost(job) <= limits.maxBytes);
+    // Hysteresis: once full, wait until half is handed out, then refill in one go, so the
+    // commands leave in one write instead of one TLS record per message consumed.
+    let full = false;
+    const fits = (job: J): boolean => {
+      const count = requested.length - head;
+      if (count === 0) return true;
+      if (full && (count > limits.maxMessages / 2 || bytes > limits.maxBytes / 2)) return false;
+      full = count >= limits.maxMessages || bytes + cost(job) > limits.maxBytes;
+      return !full;
+    };
     const requests: Iterable<FetchRequest> = {
       [Symbol.iterator]: () => ({
         next: (): IteratorResult<FetchRequest> => {
