@@ -25,7 +25,7 @@ import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
-import { closeFd, linkPath, openFd, unlinkIfPresent, writeAllFd } from './fd-io.js';
+import { closeFd, linkPath, openFd, unlinkIfPresent, writeAllFd, writevAllFd } from './fd-io.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
@@ -276,10 +276,10 @@ async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{
   let gatheredBytes = 0;
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
-    const data = gathered.length === 1 ? (gathered[0] as Uint8Array) : Buffer.concat(gathered, gatheredBytes);
+    const data = gathered;
     gathered = [];
     gatheredBytes = 0;
-    await writeAllFd(fd, data);
+    await (data.length === 1 ? writeAllFd(fd, data[0] as Uint8Array) : writevAllFd(fd, data));
   };
   for await (const chunk of fromSource(body)) {
     hash.update(chunk);
