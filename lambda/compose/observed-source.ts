@@ -30,7 +30,7 @@ function observeSession(session: MailboxSession, observe: SourceErrorObserver): 
       return session.capabilities;
     },
     listMessages: () => tap(session.listMessages(), observe),
-    fetch: (requests: readonly FetchRequest[]) => tapIterable(session.fetch(requests), observe),
+    fetch: (requests: Iterable<FetchRequest>) => tapIterable(session.fetch(requests), observe),
     markDeleted: (msgs: readonly number[]) => tap(session.markDeleted(msgs), observe),
     quit: () => tap(session.quit(), observe),
     abort: (reason?: unknown) => session.abort(reason),

@@ -43,7 +43,6 @@ interface Ahead {
  */
 export class FetchIterator implements AsyncIterable<Pop3FetchedMessage>, AsyncIterator<Pop3FetchedMessage> {
   private source: Iterator<Pop3FetchRequest> | undefined;
-  private exhausted = false;
   private readonly ahead: Ahead[] = [];
   /** The body handed out last (ahead[0]), until the consumer asks for the next message. */
   private current: Pop3Body | undefined;
@@ -154,12 +153,11 @@ export class FetchIterator implements AsyncIterable<Pop3FetchedMessage>, AsyncIt
 
   private topUp(): void {
     this.source ??= this.requests[Symbol.iterator]();
-    while (!this.exhausted && this.ahead.length < this.aheadLimit) {
+    // Asked again at every step, even after done: a caller bounding what is in flight says
+    // "not now" with done and has more later; a finished iterator keeps saying done.
+    while (this.ahead.length < this.aheadLimit) {
       const next = this.source.next();
-      if (next.done === true) {
-        this.exhausted = true;
-        return;
-      }
+      if (next.done === true) return;
       const request = next.value;
       const line = request.kind === 'full' ? `RETR ${checkMsg(request.msg)}` : `TOP ${checkMsg(request.msg)} 0`;
       this.ahead.push({ request, line, decoder: this.connection.send(line, this.decoderFor(line)) });

@@ -22,8 +22,11 @@ export const SYNC_LIMITS = {
   checkpointGrowthShare: 0.1,
   /** Time between checkpoints while the threshold is checkpointEveryMessages; scaled with it. */
   checkpointEveryMs: 10_000,
-  /** Messages requested per pipelined fetch call; bounds work abandoned at a deadline. */
-  fetchWindow: 32,
+  /**
+   * Messages requested and not yet handed to ingestion (a sliding window, the engine's own
+   * pipeline window); with fetchWindowBytes it bounds work abandoned at a deadline.
+   */
+  fetchWindow: 100,
   /** Circuit breaker: only mailboxes with at least this many known UIDs can trip it. */
   circuitMinKnown: 20,
   /** Circuit breaker: trips when more than this share of known UIDs is gone from the server... */
@@ -45,7 +48,7 @@ export const SYNC_LIMITS = {
   storeBytesInFlight: 32 * 1024 * 1024,
   /** A body up to this size is read into memory and stored in the background; larger ones stream. */
   inMemoryBodyBytes: 1024 * 1024,
-  /** Octets (by LIST size) requested per pipelined fetch window, beside fetchWindow's count. */
+  /** Octets (by LIST size) requested and not yet handed to ingestion, beside fetchWindow's count. */
   fetchWindowBytes: 16 * 1024 * 1024,
   /** Messages stored but not yet committed/announced before reading waits for the recorder. */
   recordQueueMax: 400,

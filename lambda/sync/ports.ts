@@ -83,8 +83,12 @@ export interface MailboxSession {
   readonly capabilities: MailboxCapabilities;
   /** UIDL + LIST joined by message number; invalid or duplicate UIDs are left out and reported. */
   listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }>;
-  /** Pipelined fetch, yielding in request order. */
-  fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage>;
+  /**
+   * Pipelined fetch, yielding in request order. `requests` is pulled lazily, as the pipeline
+   * has room; a pull that reports done may be "not now" (the caller's bound on what is in
+   * flight): a session may ask again before it finishes, or finish (the caller calls again).
+   */
+  fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage>;
   /** DELE each message; RFC 1939 section 6: nothing is removed before quit() succeeds. */
   markDeleted(msgs: readonly number[]): Promise<void>;
   /** QUIT: enters UPDATE state and commits deletions. */

@@ -54,6 +54,10 @@ export class Recorder {
   private queue: Outcome[] = [];
   private queueStartedAt = 0;
   private running: Promise<void> | undefined;
+  /** Groups started and not yet recorded, oldest first, with their sizes. */
+  private readonly groups: { done: Promise<void>; size: number }[] = [];
+  /** Outcomes queued or in a group not yet recorded: what recordQueueMax bounds. */
+  private outstanding = 0;
   private failure: { error: unknown } | undefined;
 
   constructor(private readonly ctx: RecorderContext) {}
@@ -76,13 +80,26 @@ export class Recorder {
     return unsafe;
   }
 
-  /** Queues an outcome; starts a background group when one is due. Waits when too many are queued. */
+  /**
+   * Queues an outcome; starts a background group when one is due. Waits while recordQueueMax
+   * outcomes are queued or in groups not yet recorded: the reader may not run ahead of the
+   * recorder without bound (each outcome holds its event, and the store its open files).
+   */
   async add(outcome: Outcome): Promise<void> {
     if (this.queue.length === 0) this.queueStartedAt = this.ctx.clock.now().getTime();
     this.queue.push(outcome);
+    this.outstanding += 1;
     const age = this.ctx.clock.now().getTime() - this.queueStartedAt;
     if (this.queue.length >= SYNC_LIMITS.publishGroupSize || age >= SYNC_LIMITS.publishBatchMs) this.startGroup();
-    if (this.queue.length >= SYNC_LIMITS.recordQueueMax) await this.settle();
+    while (this.outstanding >= SYNC_LIMITS.recordQueueMax && !this.failure) {
+      const oldest = this.groups[0];
+      if (oldest === undefined) {
+        this.startGroup();
+        if (this.groups.length === 0) break;
+        continue;
+      }
+      await oldest.done;
+    }
   }
 
   /** Records a verified identity that needs no event (the object is already durable and announced). */
@@ -125,8 +142,12 @@ export class Recorder {
       this.failure ??= { error };
     });
     this.running = run;
+    const tracked = { done: run, size: group.length };
+    this.groups.push(tracked);
     void run.finally(() => {
       if (this.running === run) this.running = undefined;
+      this.groups.splice(this.groups.indexOf(tracked), 1);
+      this.outstanding -= tracked.size;
     });
   }
 

@@ -103,7 +103,7 @@ class MemorySession implements MailboxSession {
     return { messages, rejected: [...this.mailbox.rejected] };
   }
 
-  async *fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
+  async *fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {
     for (const request of requests) {
       if (this.bodyOpen) throw new Error('contract: previous body not consumed before the next message was pulled');
       this.step('fetch');

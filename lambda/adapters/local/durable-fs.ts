@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { open, mkdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AdapterError } from '../errors.js';
+import { datasyncFd } from './fd-io.js';
 
 /** Files hold mail and mailbox state: owner-only. */
 export const FILE_MODE = 0o600;
@@ -38,21 +39,31 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** An open file to sync: a FileHandle or a plain descriptor. */
+export interface SyncTarget {
+  readonly fd: number;
+}
+
 /** How a writer makes a file or a directory durable; tests observe or hold it. */
 export interface DurableSync {
-  file(handle: FileHandle, path: string): Promise<void>;
+  file(target: SyncTarget, path: string): Promise<void>;
   dir(path: string): Promise<void>;
 }
 
 /** fdatasync for files (data and size, all a reader needs), fsync for directories. */
 export const SYSTEM_SYNC: DurableSync = {
-  file: (handle) => handle.datasync(),
+  file: (target) => datasyncFd(target.fd),
   dir: fsyncDir,
 };
 
+/** Random per process; a counter makes each temp name unique within it (no RNG call per file). */
+const TEMP_PREFIX = randomBytes(6).toString('hex');
+let tempCounter = 0;
+
 /** A fresh temp path beside `target` (same directory, so link/rename stay atomic). */
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+  tempCounter += 1;
+  return join(dirname(target), `.${basename(target)}.${TEMP_PREFIX}${tempCounter.toString(36)}.tmp`);
 }
 
 /**

@@ -17,15 +17,15 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
 import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
-import { writeAll } from '../file-io.js';
 import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
+import { closeFd, linkPath, openFd, unlinkIfPresent, writeAllFd, writevAllFd } from './fd-io.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
@@ -35,8 +35,11 @@ export interface FolderMessageStoreOptions {
   sync?: DurableSync;
 }
 
-/** Handles kept open from put() to commit() (saves an open and a close per file); more are reopened. */
-const MAX_OPEN_HANDLES = 256;
+/**
+ * Descriptors kept open from put() to commit() (saves an open and a close per file); more are
+ * reopened. Between two commits the recorder lets about 400 messages (800 files) pile up.
+ */
+const MAX_OPEN_HANDLES = 1024;
 /**
  * Syncs in flight during commit(): the libuv pool's size (more would only queue). The journal
  * merges concurrent syncs into one commit, so an entry point that raises UV_THREADPOOL_SIZE
@@ -51,8 +54,8 @@ const READ_ONLY_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 export class FolderMessageStore implements MessageStore {
   private readonly root: string;
   private readonly sync: DurableSync;
-  /** Files to sync at the next commit, by path; null: reopen by path (the budget was spent, or the inode may have changed). */
-  private pendingFiles = new Map<string, FileHandle | null>();
+  /** Files to sync at the next commit, by path, with their open descriptor; null: reopen by path (the budget was spent, or the inode may have changed). */
+  private pendingFiles = new Map<string, number | null>();
   private pendingDirs = new Set<string>();
   private openHandles = 0;
   /** Directories whose chain up to the root was queued once: a killed run's mkdir may not be durable. */
@@ -72,20 +75,20 @@ export class FolderMessageStore implements MessageStore {
     const target = resolveKey(this.root, request.key);
     const folder = dirname(target);
     const temp = tempPathFor(target);
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     try {
-      handle = await this.createTemp(temp, folder);
-      const { size, sha256 } = await writeBody(handle, request.body);
+      fd = await this.createTemp(temp, folder);
+      const { size, sha256 } = await writeBody(fd, request.body);
       const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
       try {
         // link(2) fails with EEXIST rather than replace: create-once, even against other tools.
-        await link(temp, target);
+        await linkPath(temp, target);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         return result(await this.compareExisting(target, request, size, sha256));
       }
-      this.queueFile(target, handle);
-      handle = undefined;
+      this.queueFile(target, fd);
+      fd = undefined;
       this.pendingDirs.add(folder);
       await this.writeSidecar(target, request, size, sha256);
       return result('stored');
@@ -94,7 +97,7 @@ export class FolderMessageStore implements MessageStore {
       if (error instanceof IngestError || sourceErrors.has(error as object)) throw error;
       throw toAdapterError('STORE_FAILED', `storing ${request.key} under ${this.root}`, error);
     } finally {
-      await handle?.close().catch(() => undefined);
+      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
       // Best effort: a temp name left behind is a dot-file no key can reach.
       await unlinkIfPresent(temp).catch(() => undefined);
     }
@@ -117,15 +120,15 @@ export class FolderMessageStore implements MessageStore {
     if (this.broken !== undefined) throw this.broken;
   }
 
-  private async syncAll(files: [string, FileHandle | null][], dirs: string[]): Promise<void> {
+  private async syncAll(files: [string, number | null][], dirs: string[]): Promise<void> {
     try {
       await settleBounded(files, SYNC_CONCURRENCY, async ([path, kept]) => {
         if (kept !== null) this.openHandles -= 1;
-        const handle = kept ?? (await open(path, READ_ONLY_NO_FOLLOW));
+        const fd = kept ?? (await openFd(path, READ_ONLY_NO_FOLLOW));
         try {
-          await this.sync.file(handle, path);
+          await this.sync.file({ fd }, path);
         } finally {
-          await handle.close();
+          await closeFd(fd);
         }
       });
       // Directories after their files: a name is never made durable before its contents.
@@ -138,16 +141,16 @@ export class FolderMessageStore implements MessageStore {
   }
 
   /** Opens a new private temp file ('wx': never a planted one), creating the folder if missing. */
-  private async createTemp(temp: string, folder: string): Promise<FileHandle> {
+  private async createTemp(temp: string, folder: string): Promise<number> {
     this.noteDir(folder);
     try {
-      return await open(temp, 'wx', FILE_MODE);
+      return await openFd(temp, 'wx', FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     const first = await mkdir(folder, { recursive: true, mode: DIR_MODE });
     if (first !== undefined) this.queueChain(folder, dirname(first));
-    return open(temp, 'wx', FILE_MODE);
+    return openFd(temp, 'wx', FILE_MODE);
   }
 
   /** The first put into a folder queues it and its ancestors: their entries may be a killed run's. */
@@ -175,37 +178,36 @@ export class FolderMessageStore implements MessageStore {
       if ((error as NodeJS.ErrnoException).code === 'ELOOP') return 'conflict';
       throw error;
     }
-    let kept = false;
     try {
       if (!(await hasContent(existing, size, sha256))) return 'conflict';
-      this.queueFile(target, existing);
-      kept = true;
-      this.pendingDirs.add(dirname(target));
-      await this.repairSidecar(target, request, size, sha256);
-      return 'already-stored';
     } finally {
-      if (!kept) await existing.close();
+      await existing.close();
     }
+    // Rare (a re-fetch after a kill): synced by path at commit; link never replaces the name.
+    this.queueFile(target, null);
+    this.pendingDirs.add(dirname(target));
+    await this.repairSidecar(target, request, size, sha256);
+    return 'already-stored';
   }
 
   /** The link winner's sidecar: a new file, or (a sidecar left by an earlier run) a replacement. */
   private async writeSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
     const path = target + META_SUFFIX;
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, 'wx', FILE_MODE);
+      fd = await openFd(path, 'wx', FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       await this.replaceSidecar(path, request, size, sha256);
       return;
     }
     try {
-      await handle.writeFile(sidecarText(request, size, sha256));
+      await writeAllFd(fd, Buffer.from(sidecarText(request, size, sha256), 'utf8'));
     } catch (error) {
-      await handle.close();
+      await closeFd(fd);
       throw error;
     }
-    this.queueFile(path, handle);
+    this.queueFile(path, fd);
   }
 
   /** A confirmed file keeps its sidecar if it describes these bytes; otherwise it gets a new one. */
@@ -240,25 +242,25 @@ export class FolderMessageStore implements MessageStore {
     this.pendingDirs.add(dirname(path));
   }
 
-  /** Queues a file for the next commit, keeping `handle` open while the budget allows. */
-  private queueFile(path: string, handle: FileHandle | null): void {
+  /** Queues a file for the next commit, keeping `fd` open while the budget allows. */
+  private queueFile(path: string, fd: number | null): void {
     if (this.pendingFiles.has(path)) {
       // Queued twice (a concurrent writer, a replaced sidecar): sync whatever holds the name at commit.
       const previous = this.pendingFiles.get(path);
-      if (previous) {
+      if (previous !== null && previous !== undefined) {
         this.openHandles -= 1;
-        void previous.close().catch(() => undefined);
+        void closeFd(previous).catch(() => undefined);
       }
-      if (handle) void handle.close().catch(() => undefined);
+      if (fd !== null) void closeFd(fd).catch(() => undefined);
       this.pendingFiles.set(path, null);
       return;
     }
-    if (handle !== null && this.openHandles >= MAX_OPEN_HANDLES) {
-      void handle.close().catch(() => undefined);
-      handle = null;
+    if (fd !== null && this.openHandles >= MAX_OPEN_HANDLES) {
+      void closeFd(fd).catch(() => undefined);
+      fd = null;
     }
-    if (handle !== null) this.openHandles += 1;
-    this.pendingFiles.set(path, handle);
+    if (fd !== null) this.openHandles += 1;
+    this.pendingFiles.set(path, fd);
   }
 }
 
@@ -267,17 +269,17 @@ function sidecarText(request: StoreRequest, size: number, sha256: string): strin
 }
 
 /** Streams the body into `handle`, hashing; small chunks are gathered into one write(2). */
-async function writeBody(handle: FileHandle, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   let gathered: Uint8Array[] = [];
   let gatheredBytes = 0;
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
-    const data = gathered.length === 1 ? (gathered[0] as Uint8Array) : Buffer.concat(gathered, gatheredBytes);
+    const data = gathered;
     gathered = [];
     gatheredBytes = 0;
-    await writeAll(handle, data);
+    await (data.length === 1 ? writeAllFd(fd, data[0] as Uint8Array) : writevAllFd(fd, data));
   };
   for await (const chunk of fromSource(body)) {
     hash.update(chunk);
@@ -315,13 +317,5 @@ async function* fromSource(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
   } catch (error) {
     if (error !== null && typeof error === 'object') sourceErrors.add(error);
     throw error;
-  }
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -74,7 +74,7 @@ class Pop3MailboxSession implements MailboxSession {
     return { messages, rejected };
   }
 
-  fetch(requests: readonly FetchRequest[]): AsyncIterable<FetchedMessage> {
+  fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {
     // The engine's items already have the port's shape ({ msg, kind, body, refused }): handing
     // its iterator through saves a second async generator (two promises) per message. Break and
     // errors reach the engine's iterator directly, which withdraws or drains what is in flight.
