@@ -15,13 +15,15 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Bundles the handler and times its cold import. */
 export async function bundleSection(bench: Bench): Promise<void> {
-  const outfile = join(bench.work, 'bundle', 'handler.mjs');
-  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs'), '--outfile', outfile], { cwd: REPO_ROOT });
-  const kib = Number(/^bundle: .*? ([\d.]+) KiB/m.exec(stdout)?.[1]);
+  const outdir = join(bench.work, 'bundle');
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs'), '--outdir', outdir], { cwd: REPO_ROOT });
+  // What a cold start reads (handler.mjs and its static chunks); the lazily imported parser is apart.
+  const kib = Number(/^bundle: .*? read at cold start ([\d.]+) KiB/m.exec(stdout)?.[1]);
+  const lazyKib = Number(/imported lazily ([\d.]+) KiB/m.exec(stdout)?.[1]);
   const importMs = Number(/^import time(?:, plain)? .*?: ([\d.]+) ms/m.exec(stdout)?.[1]);
   if (!Number.isFinite(kib) || !Number.isFinite(importMs)) throw new Error(`cannot read scripts/bundle.mjs's output: ${stdout.slice(0, 500)}`);
-  bench.results.bundle = { kib, importMs };
-  bench.rows.push(['Lambda handler bundle (KiB) / cold import (ms)', `${fmt(kib)} / ${fmt(importMs)}`, '', '', '', 'scripts/bundle.mjs, median of 5 fresh imports']);
+  bench.results.bundle = { kib, lazyKib, importMs };
+  bench.rows.push(['Lambda handler bundle read at cold start (KiB) / cold import (ms)', `${fmt(kib)} / ${fmt(importMs)}`, '', '', '', `scripts/bundle.mjs, median of 7 fresh imports; ${fmt(lazyKib)} KiB more in lazily imported chunks (parser)`]);
   bench.targets.push(judge('handler bundle size', kib, '<=', 600, ' KiB', fmt));
   bench.targets.push(judge('handler cold import, median', importMs, '<=', 150, ' ms', fmt));
 }
@@ -35,7 +37,7 @@ export function unmeasuredTargets(bench: Bench): void {
     figure: peak === undefined ? '' : `CLI peak RSS ${fmt(Math.max(...peak) / 1024)} MiB in the throughput run`,
     threshold: '<= bytes-in-flight bound + baseline',
     status: 'not measured',
-    note: 'main has no bytes-in-flight setting yet; compare the figure with it once the pipeline lands',
+    note: 'configured: 32 MiB of buffered stores + 16 MiB fetch window (lambda/sync/limits.ts) over the idle baseline',
   });
   bench.targets.push({
     name: 'issue-6 backlog (100,000 messages through the handler) through the 15 ms proxy: msg/s, GB-s per 1M',

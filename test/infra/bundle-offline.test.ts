@@ -5,7 +5,7 @@
  * This test really bundles the handler with the local esbuild, like `cdk synth` does.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +33,16 @@ describe('function bundle', () => {
     expect(assets).toHaveLength(1);
     const dir = join(outdir, assets[0] ?? '');
     // No source map by default (sourceMaps: false): nothing for Node to parse at cold start.
-    expect(readdirSync(dir).sort()).toEqual(['handler.mjs', 'pop3-ingest.config.json']);
-    const code = readFileSync(join(dir, 'handler.mjs'), 'utf8');
+    expect(readdirSync(dir).sort()).toEqual(['chunks', 'handler.mjs', 'pop3-ingest.config.json']);
+    // Only code in chunks/: the handler's lazily imported parts (the MIME parser) and shared ones.
+    const chunks = readdirSync(join(dir, 'chunks'));
+    expect(chunks.every((f) => f.endsWith('.mjs'))).toBe(true);
+    expect(chunks.some((f) => f.startsWith('parse-step-'))).toBe(true);
+    const handlerCode = readFileSync(join(dir, 'handler.mjs'), 'utf8');
+    // The parser stays out of the file a cold start reads: loaded only for a mailbox with parse.
+    expect(handlerCode).not.toContain('windows-1251');
+    expect(readFileSync(join(dir, 'chunks', chunks.find((f) => f.startsWith('parse-step-')) ?? ''), 'utf8')).toContain('windows-1251');
+    const code = [handlerCode, ...chunks.map((f) => readFileSync(join(dir, 'chunks', f), 'utf8'))].join('\n');
     expect(code.startsWith("import { createRequire as __pop3CreateRequire } from 'node:module';")).toBe(true);
     // The default credential chain is replaced (Lambda passes credentials in the environment).
     expect(code).not.toContain('credential-provider-sso');
@@ -75,6 +83,13 @@ describe('function bundle', () => {
       timeout: 30_000,
     });
     expect(loaded.stderr).not.toMatch(/ReferenceError|require is not defined|ERR_MODULE_NOT_FOUND/);
+    // The parser's chunk loads in the same bare Node (its CommonJS dependencies through the banner's require).
+    const parseChunk = chunks.find((f) => f.startsWith('parse-step-')) ?? '';
+    const parser = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import('./chunks/${parseChunk}'); process.stdout.write('EXPORTS ' + Object.keys(m).length);`], {
+      cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(parser.stderr).toBe('');
+    expect(parser.stdout).toMatch(/^EXPORTS [1-9]/);
     // The error class is called by its name in the bundle Lambda runs (keepClassName, without keepNames).
     expect(JSON.parse(loaded.stdout.split('\n').find((l) => l.startsWith('NAMES '))?.slice('NAMES '.length) ?? 'null')).toEqual(['RetryableInvocationError', 'RetryableInvocationError']);
     const line = loaded.stdout.split('\n').find((l) => l.startsWith('RESULT function '));
@@ -86,14 +101,22 @@ describe('function bundle', () => {
   it('is byte for byte what `npm run bundle` builds: one bundling configuration, not two', { timeout: 120_000 }, () => {
     // Prepare: the construct's asset from the first test's synth
     const asset = readdirSync(outdir).find((d) => d.startsWith('asset.')) ?? '';
-    const scriptOut = join(outdir, 'script', 'handler.mjs');
+    // Two levels under the root, like dist/bundle and the construct's own build directory.
+    mkdirSync(join(root, 'dist'), { recursive: true });
+    const scriptOut = mkdtempSync(join(root, 'dist', '.bundle-test-'));
 
     // Act
-    const run = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--outfile', scriptOut, '--no-measure'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--outdir', scriptOut, '--no-measure'], { cwd: root, encoding: 'utf8' });
 
-    // Assess
-    expect(run.status, run.stderr).toBe(0);
-    expect(readFileSync(scriptOut).equals(readFileSync(join(outdir, asset, 'handler.mjs')))).toBe(true);
+    // Assess: the handler and every chunk the same bytes
+    try {
+      expect(run.status, run.stderr).toBe(0);
+      const shipped = ['handler.mjs', ...readdirSync(join(outdir, asset, 'chunks')).map((f) => `chunks/${f}`)];
+      expect(readdirSync(join(scriptOut, 'chunks')).filter((f) => f.endsWith('.mjs')).sort()).toEqual(shipped.slice(1).map((f) => f.slice('chunks/'.length)).sort());
+      for (const file of shipped) expect(readFileSync(join(scriptOut, file)).equals(readFileSync(join(outdir, asset, file))), file).toBe(true);
+    } finally {
+      rmSync(scriptOut, { recursive: true, force: true });
+    }
   });
 
   it('gives each poller of one app its own config (no stale bundling cache between two configs)', { timeout: 120_000 }, () => {

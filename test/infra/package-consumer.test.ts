@@ -23,6 +23,8 @@ describe('the pop3-ingest/cdk package entry point', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' })) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed[0]?.files.map((f) => f.path) ?? [];
     for (const f of ['dist/infra/index.js', 'dist/infra/index.d.ts', 'dist/infra/handler-bundle.json', 'dist/bundle/handler.mjs', 'dist/lambda/handler/contract.js']) expect(files).toContain(f);
+    // The lazily imported chunks ship too (the parser): without them a mailbox with parse fails at run time.
+    expect(files.some((f) => /^dist\/bundle\/chunks\/parse-step-[A-Z0-9]+\.mjs$/.test(f))).toBe(true);
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('infra/'))).toBe(false);
 
     // An app folder: the tarball as node_modules/pop3-ingest, everything else from our install
@@ -54,7 +56,7 @@ describe('the pop3-ingest/cdk package entry point', () => {
     expect(rule?.Properties.EventPattern).toEqual({ source: ['pop3-ingest'], 'detail-type': ['Message Stored'] });
     // The asset is the package's own bundle, byte for byte, with the config next to it.
     const asset = readdirSync(out).find((d) => d.startsWith('asset.') && readdirSync(join(out, d)).includes('handler.mjs')) ?? '';
-    expect(readdirSync(join(out, asset)).sort()).toEqual(['handler.mjs', 'pop3-ingest.config.json']);
+    expect(readdirSync(join(out, asset)).sort()).toEqual(['chunks', 'handler.mjs', 'pop3-ingest.config.json']);
     expect(readFileSync(join(out, asset, 'handler.mjs')).equals(readFileSync(join(modules, 'pop3-ingest', 'dist', 'bundle', 'handler.mjs')))).toBe(true);
   });
 });
