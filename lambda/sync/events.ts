@@ -5,6 +5,7 @@
  */
 // The light modules of lambda/parse only: its extractor (and the charset tables) loads on demand.
 import { DETAIL_TYPE_MESSAGE_PARSE_FAILED, type ParsedSummary } from '../parse/event.js';
+import { eventId, type MessageKind } from './keys.js';
 import type { OutgoingEvent } from './ports.js';
 import type { EventHeaders } from './headers.js';
 import type { PollSummary } from './types.js';
@@ -119,6 +120,43 @@ export interface MessageFailedDetail extends MessageEventBase {
   serverText?: string;
   /** What to do: fix the server side, then poll with retryFailed (CLI: --retry-failed). */
   action: string;
+}
+
+/** What the event of one stored object is made of (a poll's outcome, or a replay of it). */
+export interface StoredObjectOutcome {
+  mailboxId: string;
+  /** keys.ts uidHash of the UID. */
+  uidHash: string;
+  kind: MessageKind;
+  /** Headers-only because the message was over maxMessageSize: announced as Message Skipped. */
+  tooLarge: boolean;
+  epoch: number;
+  generation: number;
+  stored: StoredObject;
+  listSize: number;
+  maxMessageSize: number;
+}
+
+/**
+ * The detail of a stored object: Message Stored (full), Headers Fetched (header block), or
+ * Message Skipped too-large (header block kept, body left on the server). One builder for the
+ * poll and the replay, so a replayed event is the original, id and wording alike.
+ */
+export function storedObjectDetail(
+  base: Omit<MessageEventBase, 'eventId'>,
+  o: StoredObjectOutcome,
+): MessageStoredDetail | HeadersFetchedDetail | MessageSkippedDetail {
+  if (o.kind === 'full') return { ...base, kind: 'full', eventId: eventId(o.mailboxId, o.uidHash, 'stored', o.epoch, o.generation), ...o.stored };
+  if (!o.tooLarge) return { ...base, kind: 'headers', eventId: eventId(o.mailboxId, o.uidHash, 'headers', o.epoch, o.generation), ...o.stored };
+  return {
+    ...base,
+    kind: 'skipped',
+    eventId: eventId(o.mailboxId, o.uidHash, 'skipped', o.epoch, o.generation),
+    reason: 'too-large',
+    explanation: `LIST size ${o.listSize} > maxMessageSize ${o.maxMessageSize}: header block stored, body left on the server`,
+    listSize: o.listSize,
+    stored: o.stored,
+  };
 }
 
 /** Detail of "Mailbox Polled": the PollSummary plus the schema version. */

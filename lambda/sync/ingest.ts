@@ -15,9 +15,9 @@ import { evaluateFilter, type CompiledFilter } from './filter.js';
 import {
   EVENT_SCHEMA_VERSION,
   messageEvent,
+  storedObjectDetail,
   type MessageEventBase,
   type MessageEventDetail,
-  type MessageStoredDetail,
   type SkipReason,
   type StoredObject,
 } from './events.js';
@@ -261,30 +261,21 @@ export class Ingestor {
     const now = this.ctx.clock.now();
     const base = this.base(job.m.uid, hash, now, extracted);
     const epoch = keeper.state.epoch;
-    let detail: MessageEventDetail;
     let notice: OutgoingEvent | undefined;
-    if (kind === 'full') {
-      const full: MessageStoredDetail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, job.generation), ...stored };
+    const detail = storedObjectDetail(base, {
+      mailboxId: policy.id, uidHash: hash, kind, tooLarge: job.headersWhy === 'too-large', epoch, generation: job.generation,
+      stored, listSize: job.m.size, maxMessageSize: this.maxSize,
+    });
+    if (detail.kind === 'full') {
       // Only after the raw put succeeded; whatever parsing gives, the raw outcome below stands.
       const parser = await this.parse;
       const parsed = await parser?.step.run(key, replay);
-      if (parsed && 'parsed' in parsed) full.parsed = parsed.parsed;
-      else if (parsed) notice = parser?.failedEvent(full, parsed.failure, epoch, job.generation, now);
-      detail = full;
-    } else if (job.headersWhy !== 'too-large') {
+      if (parsed && 'parsed' in parsed) detail.parsed = parsed.parsed;
+      else if (parsed) notice = parser?.failedEvent(detail, parsed.failure, epoch, job.generation, now);
+    } else if (detail.kind === 'headers') {
       summary.headersOnly += 1;
-      detail = { ...base, kind: 'headers', eventId: eventId(policy.id, hash, 'headers', epoch, job.generation), ...stored };
     } else {
       summary.skipped += 1;
-      detail = {
-        ...base,
-        kind: 'skipped',
-        eventId: eventId(policy.id, hash, 'skipped', epoch, job.generation),
-        reason: 'too-large',
-        explanation: `LIST size ${job.m.size} > maxMessageSize ${this.maxSize}: header block stored, body left on the server`,
-        listSize: job.m.size,
-        stored,
-      };
     }
     const entry: SeenEntry = {
       firstSeen: base.firstSeen,

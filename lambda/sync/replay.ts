@@ -18,10 +18,10 @@
  */
 import { SyncError } from './errors.js';
 import {
-  EVENT_SCHEMA_VERSION, messageEvent, type MessageEventBase, type MessageEventDetail, type StoredObject,
+  EVENT_SCHEMA_VERSION, messageEvent, storedObjectDetail, type MessageEventBase, type StoredObject,
 } from './events.js';
 import { HEADER_LIMITS, HeaderCapture } from './headers.js';
-import { eventId, isValidMailboxId, keyEpoch, uidHash, type MessageKind } from './keys.js';
+import { isValidMailboxId, keyEpoch, uidHash, type MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import type { Clock, EventPublisher, Logger, OutgoingEvent, StateStore, StoredMessageReader } from './ports.js';
 import { StateKeeper } from './checkpoint.js';
@@ -255,20 +255,10 @@ async function rebuild(policy: MailboxPolicy, deps: Deps, item: Selected, curren
     bucket: info.location.bucket, key: info.location.key, size: info.size, sha256: info.sha256,
     ...(generation > 1 ? { generation } : {}),
   };
-  let detail: MessageEventDetail;
-  if (kind === 'full') {
-    detail = { ...base, kind: 'full', eventId: eventId(policy.id, hash, 'stored', epoch, generation), ...stored };
-  } else if (entry.headersWhy === 'too-large') {
-    const listSize = entry.listSize ?? info.size;
-    const maxSize = policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
-    detail = {
-      ...base, kind: 'skipped', eventId: eventId(policy.id, hash, 'skipped', epoch, generation), reason: 'too-large',
-      explanation: `LIST size ${listSize} > maxMessageSize ${maxSize}: header block stored, body left on the server`,
-      listSize, stored,
-    };
-  } else {
-    detail = { ...base, kind: 'headers', eventId: eventId(policy.id, hash, 'headers', epoch, generation), ...stored };
-  }
+  const detail = storedObjectDetail(base, {
+    mailboxId: policy.id, uidHash: hash, kind, tooLarge: kind === 'headers' && entry.headersWhy === 'too-large', epoch, generation, stored,
+    listSize: entry.listSize ?? info.size, maxMessageSize: policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize,
+  });
   return messageEvent(detail, info.fetchedAt ?? new Date(entry.firstSeen));
 }
 
