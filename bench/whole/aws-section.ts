@@ -38,7 +38,10 @@ export async function awsSection(bench: Bench): Promise<void> {
       const bucket = `bench-whole-${++runNo}`;
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       bench.eventBridge.reset();
-      const sample = await runCli(config, join(bench.work, 's3-out'), n, { aws: { bucket, ...endpoints[who] } });
+      const sample = await runCli(config, join(bench.work, 's3-out'), n, {
+        aws: { bucket, ...endpoints[who] },
+        ...(bench.cliCpuProfDir === undefined ? {} : { cpuProfDir: join(bench.cliCpuProfDir, 'aws') }),
+      });
       const seen = bench.eventBridge.counts();
       const objects = await emptyBucket(s3, bucket);
       if (seen.stored < n || seen.refused > 0) throw new Error(`${who}: ${seen.stored} "Message Stored" events for ${n} messages, ${seen.refused} calls refused`);
