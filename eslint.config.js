@@ -74,8 +74,6 @@ export default tseslint.config(
   {
     // Entry points reach the engine through its index only.
     files: ['lambda/handler/**/*.ts', 'lambda/cli/**/*.ts', 'lambda/shared/**/*.ts'],
-    // The second POP3 client of `check`, until the engine's open step replaces it (issue 11).
-    ignores: ['lambda/cli/check/pre-auth.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [POP3_INDEX_ONLY] }],
     },

@@ -10,7 +10,7 @@ import type { MailboxConfig } from '../config/schema.js';
 import { implicitTlsPortMessage, type ConnectTarget } from '../compose/connect-errors.js';
 import { ConfigError } from '../config/errors.js';
 import type { TlsInfo } from '../pop3/index.js';
-import { probePreAuth } from './check/pre-auth.js';
+import { openBeforeLogin } from './check/open-before-login.js';
 
 /** A POP3 server greets at once; this much silence before the greeting is worth a TLS probe. */
 export const GREETING_SILENCE_MS = 2_000;
@@ -85,7 +85,7 @@ export async function withImplicitTlsCheck<T>(
 export async function inspectCertificate(mailbox: MailboxConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<TlsInfo | undefined> {
   if (mailbox.tls.mode === 'none') return undefined;
   try {
-    const info = await probePreAuth(
+    const opened = await openBeforeLogin(
       {
         host: mailbox.host,
         port: mailbox.port,
@@ -96,7 +96,8 @@ export async function inspectCertificate(mailbox: MailboxConfig, timeoutMs = PRO
       },
       AbortSignal.timeout(timeoutMs),
     );
-    return info.tls;
+    await opened.quit();
+    return opened.tlsInfo;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@ import type { OAuthTokenProvider } from '../adapters/oauth/token-provider.js';
 import { SecretError } from '../adapters/secrets/errors.js';
 import type { Secret } from '../adapters/secrets/secret.js';
 import { describeSecretRef, type SecretProvider } from '../adapters/secrets/types.js';
-import { TOKEN_MECHANISMS, type Pop3ConnectOptions, type Pop3TlsOptions } from '../pop3/index.js';
+import { TOKEN_MECHANISMS, type Pop3ConnectOptions, type Pop3OpenOptions, type Pop3TlsOptions } from '../pop3/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { MailboxConfig } from '../config/schema.js';
 
@@ -27,17 +27,26 @@ export interface ResolvedCredentials {
  * names a caFile (read it with readCaFile); inline `tls.ca` is used otherwise.
  */
 export function toConnectOptions(m: MailboxConfig, credentials: ResolvedCredentials, files: { ca?: string } = {}): Pop3ConnectOptions {
-  const options: Pop3ConnectOptions = {
+  return { ...toOpenOptions(m, files), credentials: toLoginCredentials(m, credentials) };
+}
+
+/** The credentials the engine logs in with, revealed from their wrappers. */
+export function toLoginCredentials(m: MailboxConfig, credentials: ResolvedCredentials): Pop3ConnectOptions['credentials'] {
+  return {
+    user: m.auth.user,
+    ...(credentials.password ? { password: credentials.password.reveal() } : {}),
+    ...(credentials.accessToken ? { accessToken: credentials.accessToken.reveal() } : {}),
+  };
+}
+
+/** The engine's options for `m` up to login (what `check` opens with before it has credentials). */
+export function toOpenOptions(m: MailboxConfig, files: { ca?: string } = {}): Pop3OpenOptions & { port: number } {
+  const options: Pop3OpenOptions & { port: number } = {
     host: m.host,
     port: m.port,
     tls: m.tls.mode,
     minVersion: m.tls.minVersion,
     allowInsecureAuth: m.tls.mode === 'none' && m.tls.allowInsecureAuth,
-    credentials: {
-      user: m.auth.user,
-      ...(credentials.password ? { password: credentials.password.reveal() } : {}),
-      ...(credentials.accessToken ? { accessToken: credentials.accessToken.reveal() } : {}),
-    },
   };
   Object.assign(options, toTlsOptions(m, files));
   if (m.pop3 !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * The public shape of a POP3 session: what connectPop3 takes and what it returns.
+ * The public shape of a POP3 session: what openPop3 and connectPop3 take and what they return.
  */
 import type { Readable } from 'node:stream';
 import type { Credentials } from './auth/types.js';
@@ -15,14 +15,13 @@ export interface Pop3Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Everything needed to open an authenticated session. */
-export interface Pop3ConnectOptions extends Pop3TlsOptions {
+/** Everything needed to open a session up to login (no credentials yet). */
+export interface Pop3OpenOptions extends Pop3TlsOptions {
   host: string;
   /** Default 995 for implicit TLS, 110 otherwise. */
   port?: number;
   /** Default 'implicit'. 'none' sends everything in plaintext: explicit opt-in only. */
   tls?: Pop3TlsMode;
-  credentials: Credentials;
   /** Allowed methods, e.g. ['SCRAM-SHA-256', 'PLAIN', 'APOP', 'USER']; default: all we support. */
   authMethods?: readonly string[];
   /** Permit sending credentials without TLS ('none' mode). Default false: refuse before sending. */
@@ -31,6 +30,37 @@ export interface Pop3ConnectOptions extends Pop3TlsOptions {
   /** Aborting closes the connection (no QUIT: nothing is deleted) and rejects pending calls. */
   signal?: AbortSignal;
   logger?: Pop3Logger;
+}
+
+/** Everything needed to open an authenticated session. */
+export interface Pop3ConnectOptions extends Pop3OpenOptions {
+  credentials: Credentials;
+}
+
+/**
+ * A session in the AUTHORIZATION state after greeting, CAPA and (for starttls) STLS and CAPA
+ * again: what the server shows before any credential is sent. The handshake deadline that
+ * openPop3 started runs on until login, quit or abort.
+ */
+export interface Pop3PreAuthSession {
+  /** The greeting text, escaped. */
+  readonly greeting: string;
+  /** RFC 1939 section 7: the greeting's APOP timestamp (the server offers APOP), raw. */
+  readonly apopTimestamp: string | undefined;
+  /** Milliseconds from openPop3 to the greeting (connect and, for implicit TLS, the handshake). */
+  readonly greetingMs: number;
+  /** Capabilities on the final connection (after STLS for starttls). */
+  readonly capabilities: Pop3Capabilities;
+  /** For starttls: the capabilities read before the upgrade (RFC 2595 section 4: not trusted). */
+  readonly capabilitiesBeforeStls: Pop3Capabilities | undefined;
+  /** TLS details, undefined for plaintext sessions. */
+  readonly tlsInfo: TlsInfo | undefined;
+  /** Authenticates and continues to the TRANSACTION state; a failure closes the session. */
+  login(credentials: Credentials): Promise<Pop3Session>;
+  /** QUIT without logging in (RFC 1939 section 4: nothing to commit); never rejects. */
+  quit(): Promise<void>;
+  /** Drops the connection without QUIT. Idempotent. */
+  abort(reason?: unknown): void;
 }
 
 /** RFC 1939 session states (plus our terminal 'closed'). */

@@ -1,12 +1,12 @@
 /**
- * `check` reads the pre-login view with its own short dialog (check/pre-auth.ts), so it must
- * hold the same STLS line as the engine: bytes that arrive with the +OK to STLS were sent
- * before TLS and may be forged (RFC 2595 section 4, RFC 3207 section 6). Fail; never parse them.
+ * `check` reads the pre-login view through the engine's open step (check/open-before-login.ts),
+ * so it holds the engine's STLS line: bytes that arrive with the +OK to STLS were sent before
+ * TLS and may be forged (RFC 2595 section 4, RFC 3207 section 6). Fail; never parse them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { probePreAuth } from '../../lambda/cli/check/pre-auth.js';
+import { openBeforeLogin } from '../../lambda/cli/check/open-before-login.js';
 
 let server: Server | undefined;
 const sockets = new Set<Socket>();
@@ -45,28 +45,28 @@ const CAPA = '+OK\r\nSTLS\r\nUIDL\r\n.\r\n';
 describe('check: STLS handling before login', () => {
   it('fails with POP3_STLS_INJECTION when data rides along with the +OK to STLS', async () => {
     const port = await scripted((line) => (line === 'CAPA' ? CAPA : line === 'STLS' ? '+OK begin TLS\r\n+OK forged\r\n' : '-ERR\r\n'));
-    await expect(probePreAuth({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
+    await expect(openBeforeLogin({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
       code: 'POP3_STLS_INJECTION',
     });
   });
 
   it('fails closed when STLS is not offered: no plaintext fallback', async () => {
     const port = await scripted((line) => (line === 'CAPA' ? '+OK\r\nUIDL\r\nUSER\r\n.\r\n' : '-ERR\r\n'));
-    await expect(probePreAuth({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
+    await expect(openBeforeLogin({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
       code: 'POP3_STLS_UNAVAILABLE',
     });
   });
 
   it('fails closed when STLS is refused', async () => {
     const port = await scripted((line) => (line === 'CAPA' ? CAPA : line === 'STLS' ? '-ERR not now\r\n' : '-ERR\r\n'));
-    await expect(probePreAuth({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
+    await expect(openBeforeLogin({ host: '127.0.0.1', port, tls: 'starttls' }, AbortSignal.timeout(10_000))).rejects.toMatchObject({
       code: 'POP3_STLS_UNAVAILABLE',
     });
   });
 
   it('gives up at the deadline on a server that never answers CAPA', async () => {
     const port = await scripted(() => '');
-    await expect(probePreAuth({ host: '127.0.0.1', port, tls: 'none' }, AbortSignal.timeout(300))).rejects.toMatchObject({
+    await expect(openBeforeLogin({ host: '127.0.0.1', port, tls: 'none' }, AbortSignal.timeout(300))).rejects.toMatchObject({
       code: 'POP3_TIMEOUT',
     });
   });
@@ -83,9 +83,10 @@ describe('check: STLS handling before login', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const info = await probePreAuth({ host: '127.0.0.1', port: (server.address() as { port: number }).port, tls: 'none' }, AbortSignal.timeout(10_000));
-    expect(info.apop).toBe(true);
-    expect(info.capabilities).toMatchObject({ uidl: true, expire: 30, loginDelaySeconds: 900, sasl: ['CRAM-MD5'] });
-    expect(info.tls).toBeUndefined();
+    const opened = await openBeforeLogin({ host: '127.0.0.1', port: (server.address() as { port: number }).port, tls: 'none' }, AbortSignal.timeout(10_000));
+    await opened.quit();
+    expect(opened.apopTimestamp !== undefined).toBe(true);
+    expect(opened.capabilities).toMatchObject({ uidl: true, expire: 30, loginDelaySeconds: 900, sasl: ['CRAM-MD5'] });
+    expect(opened.tlsInfo).toBeUndefined();
   });
 });

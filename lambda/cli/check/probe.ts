@@ -1,20 +1,21 @@
 /**
- * Gathers the facts for `check`: a read-only look before login (pre-auth.ts), then, when
- * credentials are given, a real login through the engine to try UIDL, TOP, pipelining, STAT and
- * the NOOP round trip. Never RETR, never DELE: checking a mailbox cannot change it.
+ * Gathers the facts for `check`: what the server shows before login (the engine's open step),
+ * then, when credentials are given, a login on the same connection to try UIDL, TOP,
+ * pipelining, STAT and the NOOP round trip. Never RETR, never DELE: checking a mailbox cannot
+ * change it.
  */
 import type { MailboxConfig } from '../../config/schema.js';
-import { readCaFile, resolveCredentials, toConnectOptions, toTlsOptions } from '../../compose/connect-options.js';
+import { readCaFile, resolveCredentials, toLoginCredentials, toOpenOptions } from '../../compose/connect-options.js';
 import { OAuthTokenProvider } from '../../adapters/oauth/token-provider.js';
 import type { SecretProvider } from '../../adapters/secrets/types.js';
-import { connectPop3, type Pop3Capabilities, type Pop3Session, type TlsInfo } from '../../pop3/index.js';
+import type { Pop3Capabilities, Pop3PreAuthSession, Pop3Session, TlsInfo } from '../../pop3/index.js';
 import { classifyError } from '../../shared/errors.js';
 import type { Logger } from '../../sync/ports.js';
 import { escapeText } from '../output.js';
 import { explainConnectError } from '../../compose/connect-errors.js';
 import { describeCertificate, inspectCertificate, withImplicitTlsCheck } from '../tls-probe.js';
 import { diagnose } from './diagnose.js';
-import { probePreAuth } from './pre-auth.js';
+import { openBeforeLogin } from './open-before-login.js';
 import type { CapabilityReport, CertificateReport, CheckReport, Finding } from './report.js';
 
 /** Options of {@link checkMailbox}. */
@@ -51,16 +52,21 @@ export async function checkMailbox(mailbox: MailboxConfig, options: CheckOptions
   const extra: Finding[] = [];
   const ca = await readCaFile(mailbox);
   const target = { host: mailbox.host, port: mailbox.port, tls: mailbox.tls.mode, ...(mailbox.tls.servername ? { servername: mailbox.tls.servername } : {}) };
+  const openOptions = {
+    ...toOpenOptions(mailbox, ca === undefined ? {} : { ca }),
+    limits: { handshakeTimeoutMs: options.timeoutMs, commandTimeoutMs: options.timeoutMs },
+  };
+  let opened: Pop3PreAuthSession;
   try {
-    const pre = await withImplicitTlsCheck(target, signal, (s) =>
-      probePreAuth({ ...target, ...toTlsOptions(mailbox, ca === undefined ? {} : { ca }) }, s),
-    );
+    opened = await withImplicitTlsCheck(target, signal, (s) => openBeforeLogin(openOptions, s));
     report.connected = true;
-    report.connectMs = round(pre.connectMs);
-    report.greeting = pre.greeting;
-    if (pre.tls) report.tls = tlsReport(pre.tls, now());
-    report.capabilities = capabilityReport(pre.capabilities);
-    report.authMethods = [...pre.capabilities.sasl, ...(pre.capabilities.user ? ['USER'] : []), ...(pre.apop ? ['APOP'] : [])];
+    report.connectMs = round(opened.greetingMs);
+    report.greeting = opened.greeting;
+    if (opened.tlsInfo) report.tls = tlsReport(opened.tlsInfo, now());
+    report.capabilities = capabilityReport(opened.capabilities);
+    report.authMethods = [
+      ...opened.capabilities.sasl, ...(opened.capabilities.user ? ['USER'] : []), ...(opened.apopTimestamp === undefined ? [] : ['APOP']),
+    ];
   } catch (error) {
     report.error = errorReport(explainConnectError(error, target));
     if (report.error.code === 'POP3_CERT_UNTRUSTED' || report.error.code === 'POP3_CERT_PIN_MISMATCH') {
@@ -77,25 +83,24 @@ export async function checkMailbox(mailbox: MailboxConfig, options: CheckOptions
     return { ...report, findings: diagnose(report) };
   }
 
-  if (options.login) {
-    report.login = { attempted: true };
-    let session: Pop3Session | undefined;
-    try {
-      const credentials = await resolveCredentials(mailbox, options.secrets, new OAuthTokenProvider({ secrets: options.secrets }), signal);
-      session = await connectPop3({
-        ...toConnectOptions(mailbox, credentials, ca === undefined ? {} : { ca }),
-        signal,
-        limits: { handshakeTimeoutMs: options.timeoutMs, commandTimeoutMs: options.timeoutMs },
-      });
-      report.login = { attempted: true, ok: true, method: session.authMethod };
-      await probeSession(session, report, extra);
-      await session.quit();
-    } catch (error) {
-      session?.abort(error);
-      const explained = explainConnectError(error, target);
-      if (report.login.ok) report.error = errorReport(explained);
-      else report.login = { attempted: true, ok: false, error: errorReport(explained) };
-    }
+  if (!options.login) {
+    await opened.quit();
+    return { ...report, findings: [...diagnose(report), ...extra] };
+  }
+  report.login = { attempted: true };
+  let session: Pop3Session | undefined;
+  try {
+    const credentials = await resolveCredentials(mailbox, options.secrets, new OAuthTokenProvider({ secrets: options.secrets }), signal);
+    session = await opened.login(toLoginCredentials(mailbox, credentials));
+    report.login = { attempted: true, ok: true, method: session.authMethod };
+    await probeSession(session, report, extra);
+    await session.quit();
+  } catch (error) {
+    if (session === undefined) opened.abort(error);
+    else session.abort(error);
+    const explained = explainConnectError(error, target);
+    if (report.login.ok) report.error = errorReport(explained);
+    else report.login = { attempted: true, ok: false, error: errorReport(explained) };
   }
   return { ...report, findings: [...diagnose(report), ...extra] };
 }
