@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const port = (server.address() as net.AddressInfo).port;
   const samples: Sample[] = [];
   for (let r = 0; r < Number(args.reps); r++) {
-    const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), '--client', String(port), '--root', args.root],
+    const child = spawn(process.execPath, ['--expose-gc', ...(process.env.LISTING_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LISTING_CPU_PROF] : []), ...process.execArgv, fileURLToPath(import.meta.url), '--client', String(port), '--root', args.root],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
