@@ -173,14 +173,17 @@ export class ListingDecoder<S extends ListingSink = ListingSink> implements Repl
   private count(octets: number, lines: number): void {
     this.bytes += octets;
     this.lines += lines;
+    // The terminating "." line is not an entry. The verb is found only when a cap breaks: this
+    // runs once per listing line (hundreds of thousands on a kept mailbox).
+    if (this.lines > this.limits.maxLines + 1 || this.bytes > this.limits.maxBytes) this.overLimit();
+  }
+
+  private overLimit(): never {
     const verb = this.command.split(' ')[0] ?? '';
-    // The terminating "." line is not an entry.
     if (this.lines > this.limits.maxLines + 1) {
       throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${verb} has more than ${this.limits.maxLines} lines`, { command: this.command });
     }
-    if (this.bytes > this.limits.maxBytes) {
-      throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${verb} is longer than ${this.limits.maxBytes} octets`, { command: this.command });
-    }
+    throw new Pop3Error('POP3_LIMIT_EXCEEDED', `reply to ${verb} is longer than ${this.limits.maxBytes} octets`, { command: this.command });
   }
 
   private finish(pos: number): number {

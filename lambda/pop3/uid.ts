@@ -38,10 +38,20 @@ export interface RejectedUid {
   reason: 'invalid-uid' | 'duplicate-uid';
 }
 
-/** A whole UIDL listing after validation. */
+/**
+ * A whole UIDL listing after validation. The valid entries are columns (issue 15: a kept
+ * mailbox lists hundreds of thousands of UIDs on every poll): `count`, `msg(i)` and `uid(i)`
+ * in listing order read them without building an object per message; `entries` builds the
+ * objects, for the callers that want them.
+ */
 export interface UidlListing {
-  entries: UidlEntry[];
-  rejected: RejectedUid[];
+  readonly count: number;
+  /** Message number of valid entry `i` (0-based, listing order). */
+  msg(i: number): number;
+  /** UID of valid entry `i`, as a flat string (no slice of the line it came from). */
+  uid(i: number): string;
+  readonly entries: UidlEntry[];
+  readonly rejected: RejectedUid[];
 }
 
 const UID_PATTERN = /^[\x21-\x7e]{1,70}$/;
@@ -120,11 +130,40 @@ function checkListedMsg(msg: number, maxEntries: number, command: string): void 
   }
 }
 
-/** Streams a UIDL listing, one line at a time, into a validated UidlListing. */
+/** Grows a typed array to hold index `at`, doubling, never past `cap` elements. */
+function grown<T extends Uint8Array | Uint32Array | Int32Array>(array: T, at: number, cap: number, make: (n: number) => T): T {
+  if (at < array.length) return array;
+  let length = array.length;
+  while (length <= at) length *= 2;
+  const out = make(Math.max(Math.min(length, cap), at + 1));
+  out.set(array);
+  return out;
+}
+
+const EMPTY = -1;
+
+/**
+ * Streams a UIDL listing, one line at a time, into a validated UidlListing. Valid UIDs are
+ * copied as octets into one buffer (start, length, message number in typed arrays); duplicates
+ * are found with an open-addressing table of entry indexes keyed by an FNV-1a hash of the
+ * octets, so a listing costs about its UID octets plus ~20 octets a message, and no string,
+ * Map or Set entry per message.
+ */
 export class UidlCollector {
-  private readonly parsed: Array<UidlEntry | RejectedUid> = [];
-  private readonly counts = new Map<string, number>();
-  private readonly seenMsg = new Set<number>();
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  private starts = new Uint32Array(1024);
+  private lengths = new Uint8Array(1024);
+  private msgs = new Uint32Array(1024);
+  /** 1 for every holder of a UID listed more than once. */
+  private dup = new Uint8Array(1024);
+  private n = 0;
+  /** Open-addressing table of entry indexes (EMPTY when free), at most half full. */
+  private table = new Int32Array(2048).fill(EMPTY);
+  /** Message numbers seen in this listing (any entry, valid or not), one octet each. */
+  private seenMsg = new Uint8Array(1024);
+  /** Invalid entries, each with the number of valid entries listed before it (to keep listing order). */
+  private readonly invalid: Array<{ before: number; item: RejectedUid }> = [];
 
   constructor(private readonly maxEntries: number) {}
 
@@ -132,25 +171,133 @@ export class UidlCollector {
   line(text: string): void {
     const item = parseUidlLine(text);
     checkListedMsg(item.msg, this.maxEntries, 'UIDL');
-    if (this.seenMsg.has(item.msg)) {
+    this.seenMsg = grown(this.seenMsg, item.msg, this.maxEntries + 1, (n) => new Uint8Array(n));
+    if (this.seenMsg[item.msg] === 1) {
       throw new Pop3Error('POP3_PROTOCOL', 'message number listed twice in UIDL', { serverText: String(item.msg) });
     }
-    this.seenMsg.add(item.msg);
-    if ('uid' in item) this.counts.set(item.uid, (this.counts.get(item.uid) ?? 0) + 1);
-    this.parsed.push(item);
+    this.seenMsg[item.msg] = 1;
+    if ('uid' in item) this.add(item.msg, item.uid);
+    else this.invalid.push({ before: this.n, item });
   }
 
-  /** The listing: valid entries, and the rejected ones with their reason. */
+  /** The listing: valid entries, and the rejected ones with their reason, in listing order. */
   finish(): UidlListing {
     const rejected: RejectedUid[] = [];
-    const entries: UidlEntry[] = [];
-    for (const item of this.parsed) {
-      if (!('uid' in item)) rejected.push(item);
-      else if ((this.counts.get(item.uid) ?? 0) > 1) {
-        rejected.push({ msg: item.msg, uidEscaped: escapeServerText(item.uid, 100), reason: 'duplicate-uid' });
-      } else entries.push(item);
+    let kept = 0;
+    let next = 0;
+    for (let i = 0; i <= this.n; i++) {
+      while (next < this.invalid.length && (this.invalid[next] as { before: number }).before === i) rejected.push((this.invalid[next++] as { item: RejectedUid }).item);
+      if (i === this.n) break;
+      if (this.dup[i] === 1) {
+        rejected.push({ msg: this.msgs[i] as number, uidEscaped: escapeServerText(this.uidAt(i), 100), reason: 'duplicate-uid' });
+        continue;
+      }
+      // Compacted in place: kept <= i.
+      this.starts[kept] = this.starts[i] as number;
+      this.lengths[kept] = this.lengths[i] as number;
+      this.msgs[kept] = this.msgs[i] as number;
+      kept++;
     }
-    return { entries, rejected };
+    this.table = new Int32Array(0);
+    this.seenMsg = new Uint8Array(0);
+    return new UidColumns(this.bytes.subarray(0, this.used), this.starts.subarray(0, kept), this.lengths.subarray(0, kept), this.msgs.subarray(0, kept), rejected);
+  }
+
+  private uidAt(i: number): string {
+    const start = this.starts[i] as number;
+    return this.bytes.toString('latin1', start, start + (this.lengths[i] as number));
+  }
+
+  private add(msg: number, uid: string): void {
+    const i = this.n;
+    const cap = this.maxEntries + 1;
+    this.starts = grown(this.starts, i, cap, (n) => new Uint32Array(n));
+    this.lengths = grown(this.lengths, i, cap, (n) => new Uint8Array(n));
+    this.msgs = grown(this.msgs, i, cap, (n) => new Uint32Array(n));
+    this.dup = grown(this.dup, i, cap, (n) => new Uint8Array(n));
+    if (this.used + uid.length > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + uid.length));
+      this.bytes.copy(bigger, 0, 0, this.used);
+      this.bytes = bigger;
+    }
+    // UIDs are 0x21-0x7E (checked above): one octet per character.
+    const start = this.used;
+    this.used += this.bytes.write(uid, start, 'latin1');
+    this.starts[i] = start;
+    this.lengths[i] = uid.length;
+    this.msgs[i] = msg;
+    this.n = i + 1;
+    if (this.n * 2 > this.table.length) this.rehash();
+    const holder = this.insert(i);
+    if (holder !== i) {
+      this.dup[holder] = 1;
+      this.dup[i] = 1;
+    }
+  }
+
+  /** Inserts entry `i`, or returns the index of an earlier entry with the same UID. */
+  private insert(i: number): number {
+    const mask = this.table.length - 1;
+    for (let slot = this.hashOf(i) & mask; ; slot = (slot + 1) & mask) {
+      const at = this.table[slot] as number;
+      if (at === EMPTY) {
+        this.table[slot] = i;
+        return i;
+      }
+      if (this.sameUid(at, i)) return at;
+    }
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(EMPTY);
+    // In listing order, so a later holder of a UID finds its first holder and is not inserted.
+    for (let j = 0; j < this.n - 1; j++) this.insert(j);
+  }
+
+  private hashOf(i: number): number {
+    const start = this.starts[i] as number;
+    const end = start + (this.lengths[i] as number);
+    let h = 0x811c9dc5;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ (this.bytes[k] as number), 0x01000193);
+    return h >>> 0;
+  }
+
+  private sameUid(a: number, b: number): boolean {
+    const length = this.lengths[a] as number;
+    if (length !== this.lengths[b]) return false;
+    const sa = this.starts[a] as number;
+    const sb = this.starts[b] as number;
+    for (let k = 0; k < length; k++) if (this.bytes[sa + k] !== this.bytes[sb + k]) return false;
+    return true;
+  }
+}
+
+/** The valid entries of a UIDL listing as columns over the UID octets. */
+class UidColumns implements UidlListing {
+  constructor(
+    private readonly bytes: Buffer, private readonly starts: Uint32Array, private readonly lengths: Uint8Array,
+    private readonly msgs: Uint32Array, readonly rejected: RejectedUid[],
+  ) {}
+
+  get count(): number {
+    return this.msgs.length;
+  }
+
+  msg(i: number): number {
+    if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
+    return this.msgs[i] as number;
+  }
+
+  uid(i: number): string {
+    if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
+    const start = this.starts[i] as number;
+    return this.bytes.toString('latin1', start, start + (this.lengths[i] as number));
+  }
+
+  get entries(): UidlEntry[] {
+    const out: UidlEntry[] = [];
+    for (let i = 0; i < this.msgs.length; i++) out.push({ msg: this.msgs[i] as number, uid: this.uid(i) });
+    return out;
   }
 }
 

@@ -52,8 +52,9 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
   const maxBytes = policy.limits.maxBytes ?? Number.POSITIVE_INFINITY;
   const fresh: PlannedMessage[] = [];
   const match = state.entries.match(listing);
-  const order = listing.map((_, i) => i).sort((a, b) => (listing[a] as ListedMessage).msg - (listing[b] as ListedMessage).msg);
-  for (const i of order) {
+  const order = byMessageNumber(listing);
+  for (let k = 0; k < listing.length; k++) {
+    const i = order === undefined ? k : (order[k] as number);
     const m = listing[i] as ListedMessage;
     // A quiet record (stored or skipped, acknowledged) needs nothing unless a header-only message may be upgraded.
     const quiet = match.quietKind(i);
@@ -79,6 +80,17 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
   }
   work.sort((a, b) => a.msg - b.msg);
   return { circuit: checkCircuit(listing, state, context), newMessages: fresh.length, work, backlog: fresh.length - Math.min(fresh.length, inWork.size) };
+}
+
+/**
+ * Listing positions in message-number order, or undefined when the listing is already in that
+ * order (the mail source sorts it): an idle poll of a huge kept mailbox then sorts nothing.
+ */
+function byMessageNumber(listing: readonly ListedMessage[]): number[] | undefined {
+  let sorted = true;
+  for (let i = 1; i < listing.length && sorted; i++) sorted = (listing[i - 1] as ListedMessage).msg < (listing[i] as ListedMessage).msg;
+  if (sorted) return undefined;
+  return listing.map((_, i) => i).sort((a, b) => (listing[a] as ListedMessage).msg - (listing[b] as ListedMessage).msg);
 }
 
 /**

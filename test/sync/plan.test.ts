@@ -23,6 +23,14 @@ describe('planPoll', () => {
     expect(plan.backlog).toBe(0);
   });
 
+  it('takes the oldest messages first under maxMessages even when the listing is not in message order', () => {
+    // A MailSource whose listing is not sorted (the port does not promise an order) must not
+    // make a capped poll take newer mail first: the sorted fast path must not be taken for it.
+    const shuffled = [3, 1, 4, 2].map((msg) => ({ msg, uid: `u${msg}`, size: 100 }));
+    const plan = planPoll(policy({ limits: { maxMessages: 2 } }), shuffled, stateWith([]));
+    expect(plan.work.map((m) => m.uid)).toEqual(['u1', 'u2']);
+  });
+
   it('honours maxMessages and counts the rest as backlog', () => {
     const plan = planPoll(policy({ limits: { maxMessages: 2 } }), listing(5), stateWith([]));
     expect(plan.work).toHaveLength(2);

@@ -64,11 +64,14 @@ class Pop3MailboxSession implements MailboxSession {
     const sizes = list.value;
     const rejected: RejectedListing[] = uidl.value.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
     const messages: ListedMessage[] = [];
-    for (const entry of uidl.value.entries) {
-      const size = sizes.get(entry.msg);
+    // Read from the engine's columns: one object per message, the port's, and no other.
+    const listing = uidl.value;
+    for (let i = 0; i < listing.count; i++) {
+      const msg = listing.msg(i);
+      const size = sizes.get(msg);
       // A message UIDL names but LIST does not is an inconsistent listing: leave it out, report it.
-      if (size === undefined) rejected.push({ msg: entry.msg, uidEscaped: escapeServerText(entry.uid, 100), reason: 'invalid-uid' });
-      else messages.push({ msg: entry.msg, uid: entry.uid, size });
+      if (size === undefined) rejected.push({ msg, uidEscaped: escapeServerText(listing.uid(i), 100), reason: 'invalid-uid' });
+      else messages.push({ msg, uid: listing.uid(i), size });
     }
     messages.sort((a, b) => a.msg - b.msg);
     return { messages, rejected };
