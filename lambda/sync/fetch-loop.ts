@@ -7,12 +7,13 @@
  * a RETR decided by a filter's TOP).
  */
 import { SyncError } from './errors.js';
+import type { MessageKind } from './keys.js';
 import type { FetchedMessage, FetchRequest, MailboxSession } from './ports.js';
 
 /** One request of the loop. */
 export interface WindowJob {
   msg: number;
-  fetch: 'full' | 'headers';
+  fetch: MessageKind;
   /** LIST size (a hint), for the byte bound; TOP counts as small. */
   size: number;
 }

@@ -3,6 +3,7 @@
  * poll does. Pure: no port is called, so every rule here is tested without a server.
  */
 import type { CircuitStats } from './events.js';
+import type { MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import type { ListedMessage, MailboxCapabilities } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
@@ -14,7 +15,7 @@ import type { MailboxPolicy } from './types.js';
  * filter (TOP first, then the filter decides), verify (a known, acknowledged message due for
  * deletion whose identity this session has not confirmed yet: TOP hash or RETR, see confirmIdentity).
  */
-export type PlannedAction = 'full' | 'headers' | 'too-large' | 'filter' | 'verify';
+export type PlannedAction = MessageKind | 'too-large' | 'filter' | 'verify';
 
 /** One message and its action. */
 export interface PlannedMessage extends ListedMessage {

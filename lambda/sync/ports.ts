@@ -5,6 +5,7 @@
  * interfaces (adapters live in `lambda/adapters/`). Nothing here imports a socket or an SDK.
  */
 import type { AttachmentSink } from '../parse/types.js';
+import type { MessageKind } from './keys.js';
 
 // ---------------------------------------------------------------------------------------------
 // Mail source (implemented over the POP3 engine by lambda/adapters/pop3/mail-source.ts)
@@ -41,13 +42,13 @@ export interface MailboxCapabilities {
 /** One message to fetch: the whole message (RETR) or its header block (TOP msg 0). */
 export interface FetchRequest {
   msg: number;
-  kind: 'full' | 'headers';
+  kind: MessageKind;
 }
 
 /** A fetched message. The body must be fully consumed (or destroyed) before the next is pulled. */
 export interface FetchedMessage {
   msg: number;
-  kind: 'full' | 'headers';
+  kind: MessageKind;
   /** Exactly the message octets: dot-unstuffed, CRLF kept, 8-bit clean. Empty when `refused`. */
   body: AsyncIterable<Uint8Array>;
   /**
@@ -112,7 +113,7 @@ export interface StoreRequest {
   body: AsyncIterable<Uint8Array>;
   uidHash: string;
   fetchedAt: Date;
-  kind: 'full' | 'headers';
+  kind: MessageKind;
 }
 
 /** Outcome of a conditional create. */

@@ -5,6 +5,7 @@
  * of records, read for migration); schema 3 (a manifest naming segments) is state-codec.ts.
  */
 import { SyncError } from './errors.js';
+import type { MessageKind } from './keys.js';
 import { SeenEntries } from './seen-entries.js';
 
 /** Format tag and version of the document; bump the version on breaking change. */
@@ -30,7 +31,7 @@ export type SeenStatus = 'unpublished' | 'published' | 'deleted' | 'retry';
  * nothing because fetching failed too often (set aside, "Message Failed"), or nothing because
  * `seed` recorded the message as already there (never stored by us, so never deleted: seed.ts).
  */
-export type SeenKind = 'full' | 'headers' | 'skipped' | 'failed' | 'seeded';
+export type SeenKind = MessageKind | 'skipped' | 'failed' | 'seeded';
 
 /** Why only the header block of a message is stored: the policy change that would revisit it. */
 export type HeadersReason = 'mode' | 'too-large' | 'filter';

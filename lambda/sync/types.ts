@@ -2,10 +2,14 @@
  * The sync core's public vocabulary: a mailbox's policy, one poll's options and its summary.
  * Config (lambda/config), the Lambda handler and the CLI build these; pollMailbox consumes them.
  */
+import type { MessageKind } from './keys.js';
 import type { Clock, EventPublisher, LeaseStore, Logger, MailSource, MessageStore, ParsedObjectStore, StateStore } from './ports.js';
 
-/** full: RETR, the raw message is stored. headers: TOP n 0, the header block is stored. */
-export type FetchMode = 'full' | 'headers';
+/**
+ * full: RETR, the raw message is stored. headers: TOP n 0, the header block is stored. The mode
+ * names the kind of object a poll stores (keys.ts MessageKind), so it is that type.
+ */
+export type FetchMode = MessageKind;
 
 /** When a message may be deleted from the server (always only after stored AND published). */
 export type DeletePolicy =
@@ -13,8 +17,8 @@ export type DeletePolicy =
   | { kind: 'after-store' }
   | { kind: 'after-days'; days: number };
 
-/** What the header filter decides for one message. */
-export type FilterAction = 'full' | 'headers' | 'skip';
+/** What the header filter decides for one message: the kind of object to store, or none. */
+export type FilterAction = MessageKind | 'skip';
 
 /** One filter rule; all given conditions must hold. Patterns are case-insensitive substrings or /regex/. */
 export interface FilterRule {
