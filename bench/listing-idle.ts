@@ -11,9 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startListingServer } from './listing-server.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -53,50 +54,11 @@ async function main(): Promise<void> {
   console.log(`  samples: ${JSON.stringify(samples)}`);
 }
 
-/** Answers login, CAPA, UIDL and LIST with `lines` Dovecot-like entries, written with backpressure. */
-async function listingServer(lines: number): Promise<net.Server> {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => undefined);
-    let buffered = '';
-    let queue = Promise.resolve();
-    const send = (text: string): Promise<void> => new Promise((resolve) => (socket.write(text) ? resolve() : socket.once('drain', resolve)));
-    const listing = async (kind: 'UIDL' | 'LIST'): Promise<void> => {
-      await send('+OK\r\n');
-      let batch = '';
-      for (let i = 1; i <= lines; i++) {
-        batch += kind === 'UIDL' ? `${i} ${(0x10000000 + i).toString(16)}5f3a2b${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}\r\n` : `${i} ${2000 + (i * 7919) % 18000}\r\n`;
-        if (batch.length > 60000) {
-          await send(batch);
-          batch = '';
-        }
-      }
-      await send(`${batch}.\r\n`);
-    };
-    const handle = async (line: string): Promise<void> => {
-      const verb = line.split(' ')[0]?.toUpperCase();
-      if (verb === 'CAPA') return send('+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n');
-      if (verb === 'USER' || verb === 'PASS') return send('+OK\r\n');
-      if (verb === 'UIDL' || verb === 'LIST') return listing(verb);
-      if (verb === 'QUIT') {
-        await send('+OK\r\n');
-        socket.end();
-        return;
-      }
-      return send('-ERR\r\n');
-    };
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      let lf: number;
-      while ((lf = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, lf).replace(/\r$/, '');
-        buffered = buffered.slice(lf + 1);
-        queue = queue.then(() => handle(line));
-      }
-    });
-    void send('+OK listing server\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+/** Dovecot-like entries: 20-character UIDs, sizes 2-20 KB. */
+function listingServer(lines: number): Promise<net.Server> {
+  return startListingServer(lines, (kind, i) =>
+    kind === 'UIDL' ? `${i} ${(0x10000000 + i).toString(16)}5f3a2b${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}` : `${i} ${2000 + (i * 7919) % 18000}`,
+  'listing server');
 }
 
 function heapBytes(): number {

@@ -11,9 +11,10 @@
  * `git archive <commit> lambda | tar -x -C DIR`), so before and after run the same script.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
+import type net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startListingServer } from './listing-server.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -48,46 +49,12 @@ async function main(): Promise<void> {
   process.exitCode = code ?? 1;
 }
 
-/** Answers login, CAPA, UIDL and LIST; the listings are generated as they are written, with backpressure. */
-async function hostileServer(lines: number, octets: number): Promise<net.Server> {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => undefined);
-    let buffered = '';
-    let queue = Promise.resolve();
-    const send = (text: string): Promise<void> => new Promise((resolve) => (socket.write(text) ? resolve() : socket.once('drain', resolve)));
-    const listing = async (kind: 'UIDL' | 'LIST'): Promise<void> => {
-      await send('+OK\r\n');
-      for (let i = 1; i <= lines; i++) {
-        const head = kind === 'UIDL' ? `${i} ` : `${i} ${octets} `;
-        await send(head + 'u'.repeat(Math.max(1, octets - head.length - 2)) + '\r\n');
-      }
-      await send('.\r\n');
-    };
-    const handle = async (line: string): Promise<void> => {
-      const verb = line.split(' ')[0]?.toUpperCase();
-      if (verb === 'CAPA') return send('+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n');
-      if (verb === 'USER' || verb === 'PASS') return send('+OK\r\n');
-      if (verb === 'UIDL' || verb === 'LIST') return listing(verb);
-      if (verb === 'QUIT') {
-        await send('+OK\r\n');
-        socket.end();
-        return;
-      }
-      return send('-ERR\r\n');
-    };
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      let lf: number;
-      while ((lf = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, lf).replace(/\r$/, '');
-        buffered = buffered.slice(lf + 1);
-        queue = queue.then(() => handle(line));
-      }
-    });
-    void send('+OK hostile listing server\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+/** Lines of `octets` octets each: one long UID, or a size followed by filler. */
+function hostileServer(lines: number, octets: number): Promise<net.Server> {
+  return startListingServer(lines, (kind, i) => {
+    const head = kind === 'UIDL' ? `${i} ` : `${i} ${octets} `;
+    return head + 'u'.repeat(Math.max(1, octets - head.length - 2));
+  }, 'hostile listing server');
 }
 
 async function client(port: number): Promise<void> {
