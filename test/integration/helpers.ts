@@ -3,8 +3,10 @@
  * test/support/async-results.ts) a body reader and a rejection catcher. The options are secure
  * by default: implicit TLS, trusting only the test CA.
  */
+import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import type { Pop3ConnectOptions } from '../../lambda/pop3/index.js';
 import type { DovecotServer } from '../support/dovecot.js';
+import { MemoryWorld } from '../support/memory-ports.js';
 
 export { readAll, rejectionOf } from '../support/async-results.js';
 
@@ -31,4 +33,11 @@ export function starttlsOptions(server: DovecotServer, extra: Partial<Pop3Connec
 export function loginMethods(server: DovecotServer, user: string): string[] {
   const pattern = new RegExp(`Login: user=<${user}>, method=([A-Z0-9-]+)`, 'g');
   return [...server.logs().matchAll(pattern)].map((m) => m[1] ?? '');
+}
+
+/** A memory world (stores, state, publisher) whose mail source is `server`'s mailbox of `user`. */
+export function dovecotWorld(server: DovecotServer, user: string): MemoryWorld {
+  const world = new MemoryWorld();
+  Object.assign(world, { source: createPop3MailSource(tlsOptions(server, {}, user)) });
+  return world;
 }

@@ -5,14 +5,13 @@
  * nothing; and a seed honours the lease like a poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { pollMailbox } from '../../lambda/sync/poll.js';
 import { seedMailbox } from '../../lambda/sync/seed.js';
 import { StateKeeper } from '../../lambda/sync/checkpoint.js';
 import { fromQuietWithKey } from '../../lambda/sync/quiet-run.js';
 import type { SeenEntry } from '../../lambda/sync/state.js';
 import type { MailboxPolicy } from '../../lambda/sync/types.js';
-import { tlsOptions } from '../integration/helpers.js';
+import { dovecotWorld } from '../integration/helpers.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { MemoryWorld } from '../support/memory-ports.js';
 
@@ -41,11 +40,7 @@ describe('seed against Dovecot', () => {
     await server?.stop();
   });
 
-  function worldFor(user: string): MemoryWorld {
-    const world = new MemoryWorld();
-    Object.assign(world, { source: createPop3MailSource(tlsOptions(server, {}, user)) });
-    return world;
-  }
+  const worldFor = (user: string): MemoryWorld => dovecotWorld(server, user);
 
   it('after a seed the next poll fetches nothing and deletes nothing, even with delete after-store', async () => {
     // Prepare

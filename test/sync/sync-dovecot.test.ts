@@ -5,12 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { DETAIL_TYPE_MESSAGE_SKIPPED, DETAIL_TYPE_MESSAGE_STORED } from '../../lambda/sync/events.js';
 import { messageKey } from '../../lambda/sync/keys.js';
 import { pollMailbox } from '../../lambda/sync/poll.js';
 import type { MailboxPolicy } from '../../lambda/sync/types.js';
-import { tlsOptions } from '../integration/helpers.js';
+import { dovecotWorld } from '../integration/helpers.js';
 import { expectedFromDovecot, makeMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { MemoryWorld } from '../support/memory-ports.js';
@@ -29,11 +28,7 @@ describe('sync core against Dovecot', () => {
     await server?.stop();
   });
 
-  function worldFor(user: string): MemoryWorld {
-    const world = new MemoryWorld();
-    Object.assign(world, { source: createPop3MailSource(tlsOptions(server, {}, user)) });
-    return world;
-  }
+  const worldFor = (user: string): MemoryWorld => dovecotWorld(server, user);
 
   it('ingests a mailbox pipelined, byte for byte, deletes after store and finds nothing new next time', async () => {
     // Prepare
