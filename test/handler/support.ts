@@ -51,10 +51,17 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result?:
     streams.forEach((s, i) => (s.write = originals[i]!));
   }
   const text = chunks.join('');
+  // A pretty-printed document (the CLI's --json) spans lines: only one-line JSON records count.
   const lines = text
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
   return { ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }), text, lines };
 }
 

@@ -14,6 +14,7 @@ import { REPLAY_SPEC, SEED_SPEC } from '../../lambda/cli/commands/specs.js';
 import { commandHelp } from '../../lambda/cli/help.js';
 import { makeMessage } from '../support/corpus.js';
 import { DEFAULT_USERS, startDovecot, type DovecotServer } from '../support/dovecot.js';
+import { captureOutput } from '../handler/support.js';
 
 let dovecot: DovecotServer;
 let work: string;
@@ -31,25 +32,10 @@ afterAll(async () => {
 
 /** Runs a command with stdout and stderr captured; `doc` is the --json document, when printed. */
 async function run(command: (argv: readonly string[]) => Promise<number>, argv: string[]): Promise<{ code: number; doc: Record<string, unknown>; text: string }> {
-  const chunks: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const originals = streams.map((s) => s.write);
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-      return true;
-    }) as typeof stream.write;
-  }
-  let code: number;
-  try {
-    code = await command(argv);
-  } finally {
-    streams.forEach((s, i) => (s.write = originals[i]!));
-  }
-  const text = chunks.join('');
+  const { result, error, text } = await captureOutput(() => command(argv));
+  if (error !== undefined) throw error;
   const start = text.indexOf('{\n');
-  return { code, doc: start >= 0 ? (JSON.parse(text.slice(start, text.lastIndexOf('}') + 1)) as Record<string, unknown>) : {}, text };
+  return { code: result!, doc: start >= 0 ? (JSON.parse(text.slice(start, text.lastIndexOf('}') + 1)) as Record<string, unknown>) : {}, text };
 }
 
 const storedIds = (file: string): string[] =>
