@@ -1,7 +1,7 @@
 /**
  * The POP3 protocol engine's public API. Knows POP3, nothing of AWS.
  */
-export { connectPop3 } from './session.js';
+export { connectPop3 } from './connect.js';
 export { openPop3 } from './open.js';
 export type {
   Pop3ConnectOptions, Pop3OpenOptions, Pop3PreAuthSession, Pop3FetchedMessage, Pop3FetchOptions, Pop3FetchRequest, Pop3Logger, Pop3MessageRefusal, Pop3Session,

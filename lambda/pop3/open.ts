@@ -8,7 +8,7 @@ import type net from 'node:net';
 import { validateCredentials, type Credentials } from './auth/index.js';
 import { authenticate } from './auth-exchange.js';
 import type { Pop3Capabilities } from './capabilities.js';
-import { Pop3Client, readCapabilities } from './client.js';
+import { Pop3Client, readCapabilities } from './session.js';
 import { Connection } from './connection.js';
 import { StatusDecoder } from './decoders.js';
 import { aborted, HandshakeDeadline } from './deadline.js';
