@@ -34,8 +34,8 @@ export interface SessionFacts {
   greeting: string;
 }
 
-/** An authenticated session. Created by connectPop3. */
-export class Pop3Client implements Pop3Session {
+/** An authenticated session in the TRANSACTION state (RFC 1939 section 5). Created by the pre-auth session's login (open.ts). */
+export class TransactionSession implements Pop3Session {
   capabilities: Pop3Capabilities;
   readonly tlsInfo: TlsInfo | undefined;
   readonly authMethod: string;
