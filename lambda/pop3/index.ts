@@ -9,7 +9,7 @@ export type {
 } from './session-types.js';
 export { Pop3Body } from './body.js';
 export { AUTH_METHOD_NAMES, TOKEN_MECHANISMS } from './auth/choose.js';
-export { Pop3Error, POP3_ERROR_CATALOGUE, isPop3Error, maskCommand } from './errors.js';
+export { Pop3Error, POP3_ERROR_CODES, isPop3Error, maskCommand } from './errors.js';
 export type { Pop3ErrorCode, Pop3ErrorOptions } from './errors.js';
 export {
   DEFAULT_POP3_LIMITS, MAX_AUTH_LINE_OCTETS, MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW, POP3_LIMIT_BOUNDS, resolveLimits,
