@@ -4,10 +4,17 @@
  * Adapters translate SDK and file-system errors at the boundary, so the sync core only ever sees
  * an AdapterError with a code from this closed catalogue. The one "expected" S3 failure, a 412 on
  * a conditional create, is not an error at all: the message store turns it into 'already-stored'.
+ *
+ * A code names the port that failed (STORE_: MessageStore, ParsedStore, MessageReader; STATE_:
+ * StateStore; PUBLISH_: EventPublisher; LEASE_: LeaseStore), or INVALID_ for a bad key or option:
+ * the names "Mailbox Polled" events already carry. Unlike the other catalogues, a code has no
+ * category of its own: one STORE_FAILED is transient (a 503) and another auth (an expired
+ * token), so each error takes the category of its cause (toAdapterError).
  */
 import { keepClassName, classifyError, IngestError, type ErrorCategory, type IngestErrorOptions } from '../shared/errors.js';
+import { STATE_CONFLICT } from '../sync/ports.js';
 
-/** The closed catalogue of adapter error codes (pinned by test/adapters/errors.test.ts). */
+/** The closed catalogue of adapter error codes (pinned by test/adapters/adapter-errors.test.ts). */
 export const ADAPTER_ERROR_CODES = [
   /** Writing a message to S3 or the folder failed. */
   'STORE_FAILED',
@@ -15,8 +22,8 @@ export const ADAPTER_ERROR_CODES = [
   'STORE_INTEGRITY',
   /** A key or mailbox id would escape its folder or is otherwise unusable. */
   'INVALID_KEY',
-  /** Another writer changed the state document since it was loaded (compare-and-swap lost). */
-  'STATE_CONFLICT',
+  /** Another writer changed the state document since it was loaded (compare-and-swap lost): the port's code (sync/ports.ts). */
+  STATE_CONFLICT,
   /** Loading or saving the state document failed for another reason. */
   'STATE_FAILED',
   /** PutEvents or the JSON-lines sink failed. */

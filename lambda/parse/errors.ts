@@ -6,7 +6,7 @@
  */
 import { keepClassName, catalogueError, type ErrorCategory } from '../shared/errors.js';
 
-/** Every code the parser raises, with its category. */
+/** Every code the parser raises (prefix PARSE_), with its category. */
 export const PARSE_ERROR_CODES = {
   /** The message is empty, or has no header field at all. */
   PARSE_NO_HEADER: 'permanent',

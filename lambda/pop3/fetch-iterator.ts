@@ -1,6 +1,6 @@
 /**
  * The pipelined bulk fetch (RETR / TOP n 0 for many messages, up to a window ahead) as its own
- * iterator, apart from the session's single commands in client.ts.
+ * iterator, apart from the session's single commands in session.ts.
  */
 import { Pop3Body } from './body.js';
 import type { Connection } from './connection.js';

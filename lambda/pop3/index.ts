@@ -1,7 +1,7 @@
 /**
  * The POP3 protocol engine's public API. Knows POP3, nothing of AWS.
  */
-export { connectPop3 } from './session.js';
+export { connectPop3 } from './connect.js';
 export { openPop3 } from './open.js';
 export type {
   Pop3ConnectOptions, Pop3OpenOptions, Pop3PreAuthSession, Pop3FetchedMessage, Pop3FetchOptions, Pop3FetchRequest, Pop3Logger, Pop3MessageRefusal, Pop3Session,
@@ -9,7 +9,7 @@ export type {
 } from './session-types.js';
 export { Pop3Body } from './body.js';
 export { AUTH_METHOD_NAMES, TOKEN_MECHANISMS } from './auth/choose.js';
-export { Pop3Error, POP3_ERROR_CATALOGUE, isPop3Error, maskCommand } from './errors.js';
+export { Pop3Error, POP3_ERROR_CODES, isPop3Error, maskCommand } from './errors.js';
 export type { Pop3ErrorCode, Pop3ErrorOptions } from './errors.js';
 export {
   DEFAULT_POP3_LIMITS, MAX_AUTH_LINE_OCTETS, MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW, POP3_LIMIT_BOUNDS, resolveLimits,

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import { validateCredentials, type Credentials } from './auth/index.js';
 import { authenticate } from './auth-exchange.js';
 import type { Pop3Capabilities } from './capabilities.js';
-import { Pop3Client, readCapabilities } from './client.js';
+import { TransactionSession, readCapabilities } from './session.js';
 import { Connection } from './connection.js';
 import { StatusDecoder } from './decoders.js';
 import { aborted, HandshakeDeadline } from './deadline.js';
@@ -148,7 +148,7 @@ class PreAuthSession implements Pop3PreAuthSession {
     this.used = true;
   }
 
-  private async authenticate(credentials: Credentials): Promise<Pop3Client> {
+  private async authenticate(credentials: Credentials): Promise<TransactionSession> {
     checkCredentials(credentials);
     const { conn, limits, options } = this;
     let capabilities = this.capabilities;
@@ -174,7 +174,7 @@ class PreAuthSession implements Pop3PreAuthSession {
     }
     options.logger?.debug('pop3 logged in', { method: authMethod });
     if (capabilities.utf8) await enableUtf8(conn, limits, options);
-    return new Pop3Client(conn, limits, { capabilities, tlsInfo: this.tlsInfo, authMethod, greeting: this.greeting });
+    return new TransactionSession(conn, limits, { capabilities, tlsInfo: this.tlsInfo, authMethod, greeting: this.greeting });
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * The sync core's own errors: a closed catalogue of codes, each with a category
- * (see lambda/shared/errors.ts). Ports raise their own; the core only adds these.
+ * The sync core's one error class and its closed catalogue of codes, all prefixed SYNC_, each
+ * with a category (see lambda/shared/errors.ts). Ports raise their own codes, and the codes the
+ * core reacts to (STATE_CONFLICT, MESSAGE_FAULT, POP3_UNSUPPORTED) are defined in ports.ts.
  */
 import { keepClassName, catalogueError, type ErrorCategory } from '../shared/errors.js';
 
-/** Every code the sync core raises itself, with its category. */
+/** Every code the sync core raises itself, with its category. Pinned by test/unit/error-catalogues.test.ts. */
 export const SYNC_ERROR_CODES = {
   /** The seen-state document cannot be parsed: a human must look, never "everything is new". */
   SYNC_STATE_CORRUPT: 'permanent',
@@ -32,9 +33,6 @@ export const SYNC_ERROR_CODES = {
 
 /** A code from the sync core's catalogue. */
 export type SyncErrorCode = keyof typeof SYNC_ERROR_CODES;
-
-/** The port-level codes the core reacts to are defined with the ports they belong to. */
-export { POP3_UNSUPPORTED, STATE_CONFLICT } from './ports.js';
 
 /** An error raised by the sync core itself. */
 export class SyncError extends catalogueError(SYNC_ERROR_CODES) {

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { classifyError } from '../shared/errors.js';
-import { POP3_UNSUPPORTED, STATE_CONFLICT, hasCode } from './errors.js';
+import { hasCode } from './errors.js';
 import { DETAIL_TYPE_MAILBOX_POLLED, EVENT_SCHEMA_VERSION, type MailboxPolledDetail } from './events.js';
-import type { OutgoingEvent } from './ports.js';
+import { POP3_UNSUPPORTED, STATE_CONFLICT, type OutgoingEvent } from './ports.js';
 import type { PollSummary } from './types.js';
 
 /** A zeroed summary for a poll starting at `startedAt`. */

@@ -4,7 +4,7 @@
  */
 import { keepClassName, catalogueError, type CatalogueErrorOptions, type ErrorCategory } from '../../shared/errors.js';
 
-/** The closed catalogue of OAuth2 error codes with their category. */
+/** The closed catalogue of OAuth2 error codes (prefix OAUTH_) with their category. */
 export const OAUTH_ERROR_CODES = {
   /** RFC 6749 section 5.2 invalid_grant: the refresh token is expired, revoked or for another client. */
   OAUTH_INVALID_GRANT: 'auth',

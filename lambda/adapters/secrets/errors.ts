@@ -3,7 +3,7 @@
  */
 import { keepClassName, catalogueError, type ErrorCategory } from '../../shared/errors.js';
 
-/** The closed catalogue of secret error codes with their category. */
+/** The closed catalogue of secret error codes (prefix SECRET_) with their category. */
 export const SECRET_ERROR_CODES = {
   /** The env var, file or Secrets Manager secret does not exist. */
   SECRET_NOT_FOUND: 'auth',

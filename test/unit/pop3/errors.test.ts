@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError, IngestError } from '../../../lambda/shared/errors.js';
-import { POP3_ERROR_CATALOGUE, Pop3Error, maskCommand } from '../../../lambda/pop3/errors.js';
+import { POP3_ERROR_CODES, Pop3Error, maskCommand } from '../../../lambda/pop3/errors.js';
 
 describe('the Pop3Error catalogue', () => {
   it('is pinned: adding, removing or re-categorising a code is a deliberate change', () => {
-    expect(POP3_ERROR_CATALOGUE).toEqual({
+    expect(POP3_ERROR_CODES).toEqual({
       POP3_CONNECT_FAILED: 'transient',
       POP3_TLS_FAILED: 'transient',
       POP3_CERT_UNTRUSTED: 'permanent',
@@ -33,8 +33,8 @@ describe('the Pop3Error catalogue', () => {
   });
 
   it('classifies through the shared classifier, retryable only when transient or throttled', () => {
-    for (const [code, category] of Object.entries(POP3_ERROR_CATALOGUE)) {
-      const error = new Pop3Error(code as keyof typeof POP3_ERROR_CATALOGUE, 'x');
+    for (const [code, category] of Object.entries(POP3_ERROR_CODES)) {
+      const error = new Pop3Error(code as keyof typeof POP3_ERROR_CODES, 'x');
       expect(error).toBeInstanceOf(IngestError);
       expect(classifyError(error)).toEqual({ category, code, retryable: category === 'transient' || category === 'throttled' });
     }
