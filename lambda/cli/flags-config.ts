@@ -5,8 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DEFAULTS } from '../config/defaults.js';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError, parseConfig, type Config } from '../config/schema.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfigFile, validateConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { isValidMailboxId } from '../sync/keys.js';
 import { booleanFlag, choiceFlag, integerFlag, stringFlag, type FlagValues } from './args.js';
 import { usageError } from './errors.js';
@@ -63,7 +64,7 @@ export interface FlagsConfigOptions {
  * The validated Config for a command line: from --config FILE (with --bucket/--event-bus/--prefix
  * overrides), or a single mailbox described by flags.
  */
-export function configFromFlags(values: FlagValues, options: FlagsConfigOptions): Config {
+export async function configFromFlags(values: FlagValues, options: FlagsConfigOptions): Promise<Config> {
   const file = stringFlag(values, 'config');
   if (file !== undefined) {
     const conflicting = MAILBOX_FLAGS.filter((f) => values[f] !== undefined);
@@ -73,7 +74,7 @@ export function configFromFlags(values: FlagValues, options: FlagsConfigOptions)
         'set these in the config file, or drop --config and describe one mailbox by flags',
       );
     }
-    return withOverrides(loadConfigFile(file), values);
+    return withOverrides(await loadConfigFile(file), values);
   }
   if (values.mailbox !== undefined) throw usageError('--mailbox selects a mailbox of --config FILE; for flags use --mailbox-id');
   return parseFlagsConfig(rawConfigFromFlags(values, options));
@@ -163,7 +164,7 @@ function mailboxOverrides(values: FlagValues): MailboxOverrides {
   return o;
 }
 
-function withOverrides(config: Config, values: FlagValues): Config {
+async function withOverrides(config: Config, values: FlagValues): Promise<Config> {
   const bucket = stringFlag(values, 'bucket');
   const busName = stringFlag(values, 'event-bus');
   const prefix = stringFlag(values, 'prefix');
@@ -186,10 +187,10 @@ function withOverrides(config: Config, values: FlagValues): Config {
   return parseFlagsConfig(raw);
 }
 
-/** parseConfig, with the config paths in its error translated back to flag names. */
-function parseFlagsConfig(raw: unknown): Config {
+/** validateConfig, with the config paths in its error translated back to flag names. */
+async function parseFlagsConfig(raw: unknown): Promise<Config> {
   try {
-    return parseConfig(raw, 'the command line');
+    return await validateConfig(raw, 'the command line');
   } catch (error) {
     if (!(error instanceof ConfigError) || error.issues.length === 0) throw error;
     const lines = error.issues.map((i) => {

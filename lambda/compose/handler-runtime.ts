@@ -36,8 +36,8 @@ import type { PortModules } from './dependencies.js';
 
 /** Everything an invocation needs that outlives it. */
 export interface HandlerRuntime {
-  /** The validated configuration (parsed once; a ConfigError is thrown again on each call). */
-  config(): Config;
+  /** The validated configuration (parsed once; a ConfigError is rejected again on each call). */
+  config(): Promise<Config>;
   secrets: SecretProvider;
   /** S3 and EventBridge only: a function has no local folder. */
   ports: PortModules;
@@ -96,23 +96,13 @@ export function portLogger(logger: PowertoolsLogger, fixed: Record<string, unkno
 }
 
 /** Parses the configuration once per container; remembers a failure too (it cannot heal itself). */
-function configLoader(env: NodeJS.ProcessEnv): () => Config {
-  let outcome: { config: Config } | { error: unknown } | undefined;
-  return () => {
-    outcome ??= (() => {
-      try {
-        return { config: loadConfig(env) };
-      } catch (error) {
-        return { error };
-      }
-    })();
-    if ('error' in outcome) throw outcome.error;
-    return outcome.config;
-  };
+function configLoader(env: NodeJS.ProcessEnv): () => Promise<Config> {
+  let outcome: Promise<Config> | undefined;
+  return () => (outcome ??= loadConfig(env));
 }
 
-function loadConfig(env: NodeJS.ProcessEnv): Config {
-  return withDeployedResources(loadConfigSource(env), env);
+async function loadConfig(env: NodeJS.ProcessEnv): Promise<Config> {
+  return withDeployedResources(await loadConfigSource(env), env);
 }
 
 /** Applies POP3_INGEST_BUCKET / POP3_INGEST_EVENT_BUS (set by the stack from resolved resources). */
@@ -126,7 +116,7 @@ function withDeployedResources(config: Config, env: NodeJS.ProcessEnv): Config {
   };
 }
 
-function loadConfigSource(env: NodeJS.ProcessEnv): Config {
+async function loadConfigSource(env: NodeJS.ProcessEnv): Promise<Config> {
   const inline = env[HANDLER_ENV.config];
   if (inline !== undefined && inline.trim() !== '') return loadConfigText(inline, HANDLER_ENV.config);
   const file = env[HANDLER_ENV.configFile];

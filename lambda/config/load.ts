@@ -2,12 +2,15 @@
  * Reading a configuration: the one place that turns a file or a JSON string into a validated
  * Config, for the CLI (--config), the Lambda (bundled file or POP3_INGEST_CONFIG) and the CDK
  * stack (cdk synth -c config=...). Same read, same JSON error with its line and column, same
- * validation, so a mistake reads the same wherever it is found.
+ * validation, so a mistake reads the same wherever it is found. Asynchronous because the zod
+ * schema (schema.ts) is imported only for a config the quick check (quick-parse.ts) does not
+ * pass: that import is the largest part of a start.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-import { parseConfig, type Config } from './schema.js';
+import { quickParseConfig } from './quick-parse.js';
+import type { Config } from './schema.js';
 
 /** Reads a configuration file's text; CONFIG_UNREADABLE (with `hint`, how to name another) when it cannot. */
 export function readConfigText(path: string, hint?: string): string {
@@ -33,17 +36,25 @@ export function parseConfigJson(text: string, source: string): unknown {
   }
 }
 
+/**
+ * Validates raw configuration (already-parsed JSON) exactly as schema.ts's parseConfig does, with
+ * the same ConfigError (CONFIG_INVALID, every bad field named) when it is wrong.
+ */
+export async function validateConfig(raw: unknown, source?: string): Promise<Config> {
+  return quickParseConfig(raw) ?? (await import('./schema.js')).parseConfig(raw, source);
+}
+
 /** Validates configuration JSON text (POP3_INGEST_CONFIG); `source` names it in messages. */
-export function loadConfigText(text: string, source: string): Config {
-  return parseConfig(parseConfigJson(text, source), source);
+export async function loadConfigText(text: string, source: string): Promise<Config> {
+  return validateConfig(parseConfigJson(text, source), source);
 }
 
 /**
  * Reads and validates a JSON configuration file. Relative `tls.caFile` and `auth.secret.file`
  * paths are resolved against the file's own folder, so a config works from any working directory.
  */
-export function loadConfigFile(path: string): Config {
-  return resolveRelativePaths(loadConfigText(readConfigText(path), path), dirname(resolve(path)));
+export async function loadConfigFile(path: string): Promise<Config> {
+  return resolveRelativePaths(await loadConfigText(readConfigText(path), path), dirname(resolve(path)));
 }
 
 /** Resolves relative file paths in a config against `baseDir` (loadConfigFile does this for you). */

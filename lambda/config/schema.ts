@@ -6,34 +6,23 @@
  */
 import * as z from 'zod';
 import { AUTH_METHOD_NAMES, MAX_MESSAGE_SIZE_HARD_CAP, MIN_PIPELINE_WINDOW, TOKEN_MECHANISMS } from '../pop3/index.js';
-import type { DeletePolicy, FilterAction, HeaderFilter } from '../sync/types.js';
+import type { FilterAction, HeaderFilter } from '../sync/types.js';
 import { MAILBOX_ID_MAX_LENGTH, MAILBOX_ID_PATTERN } from '../sync/keys.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { toConfigIssues } from './issues.js';
+import {
+  BUCKET, BUS_NAME, DELETE, ENV_NAME, EVENT_SOURCE, KEY_PREFIX, MAX_PARSE_BODY_CHARS, NO_CONTROL, PIN_BASE64, PIN_HEX, SCHEDULE, TENANT,
+  normalizePin, parseDeletePolicy,
+} from './patterns.js';
 
 export { ConfigError } from './errors.js';
+export { findMailbox } from './find-mailbox.js';
+export { MAX_PARSE_BODY_CHARS } from './patterns.js';
 export type { ConfigIssue, ConfigErrorCode } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
-
-const NO_CONTROL = /^[^\r\n\0]*$/;
-/** SHA-256 of the SubjectPublicKeyInfo: base64 (RFC 7469 pin-sha256) or hex, colons allowed. */
-const PIN_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
-const PIN_HEX = /^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){31}$/;
-/** EventBridge Scheduler expressions: rate(), cron() or at(). */
-const SCHEDULE = /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\)|at\(.+\))$/;
-const DELETE = /^(never|after-store|after-days:([1-9]\d{0,4}))$/;
-/** Key prefix: empty, or path segments each ending in '/' (no '..', no leading '/'). */
-const KEY_PREFIX = /^([A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*$/;
-/** S3 bucket naming rules (general purpose buckets). */
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const BUS_NAME = /^[A-Za-z0-9._\-/:]{1,1600}$/;
-/** EventBridge reserves sources starting with "aws.". */
-const EVENT_SOURCE = /^(?!aws\.)[A-Za-z0-9._\-/]{1,256}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TENANT = /^[A-Za-z0-9.-]{1,128}$/;
 
 /** `auth.mechanisms` accepts the engine's AUTH_METHOD_NAMES; an oauth2 mailbox needs one of its TOKEN_MECHANISMS. */
 const OAUTH_MECHANISMS: readonly string[] = TOKEN_MECHANISMS;
@@ -180,8 +169,6 @@ const LimitsSchema = z.strictObject({
     .default(CONFIG_DEFAULTS.maxMessageSize),
 });
 
-/** Most body characters message.json may keep: the parser holds up to 4 octets per character in memory. */
-export const MAX_PARSE_BODY_CHARS = 5_000_000;
 
 /** Parsing of stored full messages (lambda/parse): off unless `parse` is given. */
 const ParseSchema = z.strictObject(
@@ -320,33 +307,11 @@ export function parseConfig(raw: unknown, source?: string): Config {
   throw new ConfigError('CONFIG_INVALID', `Invalid configuration${where}:\n${lines.join('\n')}`, issues);
 }
 
-/** Finds a mailbox by id, or throws ConfigError MAILBOX_UNKNOWN naming the ids that exist. */
-export function findMailbox(config: Config, id: string): MailboxConfig {
-  const found = config.mailboxes.find((m) => m.id === id);
-  if (found) return found;
-  const known = config.mailboxes.map((m) => m.id).join(', ');
-  throw new ConfigError('MAILBOX_UNKNOWN', `No mailbox "${escapeForMessage(id)}" in the configuration (configured: ${known})`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function parseDeletePolicy(value: string): DeletePolicy {
-  if (value === 'never') return { kind: 'never' };
-  if (value === 'after-store') return { kind: 'after-store' };
-  return { kind: 'after-days', days: Number(value.slice('after-days:'.length)) };
-}
-
-function normalizePin(pin: string): string {
-  return PIN_BASE64.test(pin) ? pin : Buffer.from(pin.replaceAll(':', ''), 'hex').toString('base64');
-}
 
 function isSecureUrl(url: string): boolean {
   const u = new URL(url);
   if (u.protocol === 'https:') return true;
   return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
-}
-
-function escapeForMessage(value: string): string {
-  return JSON.stringify(value.slice(0, 80)).slice(1, -1);
 }

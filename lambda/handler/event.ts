@@ -4,7 +4,8 @@
  * it in `detail` (and then carries its own `time`).
  */
 import { ConfigError } from '../config/errors.js';
-import { findMailbox, type Config, type MailboxConfig } from '../config/schema.js';
+import { findMailbox } from '../config/find-mailbox.js';
+import type { Config, MailboxConfig } from '../config/schema.js';
 
 /** What the handler accepts. */
 export interface PollEvent {

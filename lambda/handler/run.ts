@@ -55,7 +55,7 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
   let config: Config;
   let mailboxes: MailboxConfig[];
   try {
-    config = rt.config();
+    config = await rt.config();
     // seed / replay (actions.ts): one mailbox, by hand; the scheduled poll goes on below.
     const action = parseAction(event);
     if (action.action !== 'poll') return { summaries: [], ...(await runOnboarding(action, config, context, rt)) };

@@ -38,12 +38,12 @@ describe('parse configuration', () => {
     expect(issues(mailbox({ mode: 'headers', parse: {} }))[0]).toMatch(/parse: parse needs full messages/);
   });
 
-  it('poll --parse enables it for a flag mailbox, and a config mailbox keeps its own settings', () => {
-    const flags = configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P', '--parse'], POLL_SPEC), { requireLogin: true });
+  it('poll --parse enables it for a flag mailbox, and a config mailbox keeps its own settings', async () => {
+    const flags = await configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P', '--parse'], POLL_SPEC), { requireLogin: true });
     expect(flags.mailboxes[0]!.parse).toEqual({ attachments: true });
-    const without = configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P'], POLL_SPEC), { requireLogin: true });
+    const without = await configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P'], POLL_SPEC), { requireLogin: true });
     expect(without.mailboxes[0]!.parse).toBeUndefined();
-    expect(() => configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P', '--parse', '--mode', 'headers'], POLL_SPEC), { requireLogin: true }))
-      .toThrow(/--parse: parse needs full messages/);
+    await expect(configFromFlags(parseCommandArgs(['--host', 'h', '--user', 'u', '--password-env', 'P', '--parse', '--mode', 'headers'], POLL_SPEC), { requireLogin: true }))
+      .rejects.toThrow(/--parse: parse needs full messages/);
   });
 });

@@ -26,13 +26,13 @@ function writeConfig(name: string, content: unknown): string {
   return path;
 }
 
-describe('a bundled config file gets the bucket and bus the stack resolved at deploy time', () => {
-  it('reads the file from an absolute path and lays the deploy-time bucket and bus over it', () => {
+describe('a bundled config file gets the bucket and bus the stack resolved at deploy time', async () => {
+  it('reads the file from an absolute path and lays the deploy-time bucket and bus over it', async () => {
     // Prepare
     const file = writeConfig('pop3-ingest.config.json', shipped);
 
     // Act
-    const config = createHandlerRuntime({ POP3_INGEST_CONFIG_FILE: file, POP3_INGEST_BUCKET: 'stack-mail-1a2b', POP3_INGEST_EVENT_BUS: 'stack-bus' }).config();
+    const config = await createHandlerRuntime({ POP3_INGEST_CONFIG_FILE: file, POP3_INGEST_BUCKET: 'stack-mail-1a2b', POP3_INGEST_EVENT_BUS: 'stack-bus' }).config();
 
     // Assess
     expect(config.mailboxes.map((m) => m.id)).toEqual(['support']);
@@ -40,14 +40,14 @@ describe('a bundled config file gets the bucket and bus the stack resolved at de
     expect(config.events).toEqual({ busName: 'stack-bus', source: 'acme.mail' });
   });
 
-  it('prefers the stack\'s bucket and bus over ones named in the file, for an inline config too', () => {
+  it('prefers the stack\'s bucket and bus over ones named in the file, for an inline config too', async () => {
     // Prepare
     const named = { ...shipped, storage: { bucket: 'old-bucket' }, events: { busName: 'old-bus' } };
     const env = { POP3_INGEST_BUCKET: 'new-bucket', POP3_INGEST_EVENT_BUS: 'arn:aws:events:eu-west-1:111122223333:event-bus/new' };
 
     // Act
-    const fromFile = createHandlerRuntime({ ...env, POP3_INGEST_CONFIG_FILE: writeConfig('named.json', named) }).config();
-    const inline = createHandlerRuntime({ ...env, POP3_INGEST_CONFIG: JSON.stringify(named) }).config();
+    const fromFile = await createHandlerRuntime({ ...env, POP3_INGEST_CONFIG_FILE: writeConfig('named.json', named) }).config();
+    const inline = await createHandlerRuntime({ ...env, POP3_INGEST_CONFIG: JSON.stringify(named) }).config();
 
     // Assess
     for (const config of [fromFile, inline]) {
@@ -56,9 +56,9 @@ describe('a bundled config file gets the bucket and bus the stack resolved at de
     }
   });
 
-  it('keeps the file\'s own bucket and bus when the variables are unset or blank', () => {
+  it('keeps the file\'s own bucket and bus when the variables are unset or blank', async () => {
     const named = { ...shipped, storage: { bucket: 'own-bucket' }, events: { busName: 'own-bus' } };
-    const config = createHandlerRuntime({ POP3_INGEST_CONFIG_FILE: writeConfig('own.json', named), POP3_INGEST_BUCKET: ' ' }).config();
+    const config = await createHandlerRuntime({ POP3_INGEST_CONFIG_FILE: writeConfig('own.json', named), POP3_INGEST_BUCKET: ' ' }).config();
     expect(config.storage.bucket).toBe('own-bucket');
     expect(config.events.busName).toBe('own-bus');
   });

@@ -1,7 +1,7 @@
 /**
  * `pop3-ingest check`: what a user setting up needs to know about a server, and what to fix.
  */
-import { findMailbox } from '../../config/schema.js';
+import { findMailbox } from '../../config/find-mailbox.js';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag } from '../args.js';
 import { hasErrors } from '../check/diagnose.js';
 import { formatCheckReport } from '../check/format.js';
@@ -20,7 +20,7 @@ export async function runCheck(argv: readonly string[]): Promise<ExitCodeValue> 
   const values = parseCommandArgs(argv, CHECK_SPEC);
   const json = booleanFlag(values, 'json');
   const logger = new CliLogger({ level: logLevelFrom({ verbose: booleanFlag(values, 'verbose'), quiet: booleanFlag(values, 'quiet') }), json });
-  const config = configFromFlags(values, { requireLogin: false });
+  const config = await configFromFlags(values, { requireLogin: false });
   const fromFile = values.config !== undefined;
   const only = stringFlag(values, 'mailbox');
   const mailbox = only === undefined ? config.mailboxes[0] : findMailbox(config, only);

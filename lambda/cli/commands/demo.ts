@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { parseConfig } from '../../config/schema.js';
+import { validateConfig } from '../../config/load.js';
 import type { PollSummary } from '../../sync/types.js';
 import { booleanFlag, choiceFlag, parseCommandArgs, stringFlag } from '../args.js';
 import { DEMO_MESSAGES, DEMO_USER } from '../demo/samples.js';
@@ -42,7 +42,7 @@ export async function runDemo(argv: readonly string[]): Promise<ExitCodeValue> {
   try {
     logger.info(`demo POP3 server listening on ${server.host}:${server.port} (loopback only)`);
     logger.warn('the demo connection is PLAINTEXT with --insecure-auth: fine on loopback, never for a real server');
-    const config = parseConfig(
+    const config = await validateConfig(
       {
         mailboxes: [
           {

@@ -4,7 +4,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { readCaFile } from '../../compose/connect-options.js';
 import { CONFIG_DEFAULTS } from '../../config/defaults.js';
-import { findMailbox, type Config, type MailboxConfig } from '../../config/schema.js';
+import { findMailbox } from '../../config/find-mailbox.js';
+import type { Config, MailboxConfig } from '../../config/schema.js';
 import { fixFor } from '../advice.js';
 import { booleanFlag, integerFlag, parseCommandArgs, stringFlag, type FlagValues } from '../args.js';
 import { usageError } from '../errors.js';
@@ -30,7 +31,7 @@ export async function runPoll(argv: readonly string[]): Promise<ExitCodeValue> {
   const quiet = booleanFlag(values, 'quiet');
   const logger = new CliLogger({ level: logLevelFrom({ verbose: booleanFlag(values, 'verbose'), quiet }), json });
   const outDir = resolve(stringFlag(values, 'out') ?? DEFAULT_OUT_DIR);
-  let config = configFromFlags(values, { requireLogin: true, defaultMailboxId: defaultMailboxId(outDir) });
+  let config = await configFromFlags(values, { requireLogin: true, defaultMailboxId: defaultMailboxId(outDir) });
   const only = stringFlag(values, 'mailbox');
   if (only !== undefined) config = { ...config, mailboxes: [findMailbox(config, only)] };
   const concurrency = integerFlag(values, 'concurrency', { min: 1, max: 64 }) ?? CONFIG_DEFAULTS.concurrency;

@@ -7,7 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { CONFIG_DEFAULTS } from '../../config/defaults.js';
 import { toMailboxPolicy } from '../../compose/policy.js';
 import { buildReplayDependencies } from '../../compose/dependencies.js';
-import { findMailbox, type Config } from '../../config/schema.js';
+import { findMailbox } from '../../config/find-mailbox.js';
+import type { Config } from '../../config/schema.js';
 import { isValidMailboxId } from '../../sync/keys.js';
 import { parseReplayBound, replayMailbox, type ReplayedEvent, type ReplaySummary } from '../../sync/replay.js';
 import type { MailboxPolicy } from '../../sync/types.js';
@@ -35,7 +36,7 @@ export async function runReplay(argv: readonly string[]): Promise<ExitCodeValue>
   if (from && to && from.getTime() >= to.getTime()) throw usageError(`--from ${from.toISOString()} is not before --to ${to.toISOString()}`);
   const events = stringFlag(values, 'events');
   if (events === '-' && json) throw usageError('--events - (stdout) cannot be combined with --json: both write to stdout');
-  const { config, policies } = target(values, outDir);
+  const { config, policies } = await target(values, outDir);
   if (events !== undefined && config.events.busName !== undefined) throw usageError('--events and --event-bus (or events.busName) exclude each other');
   if (config.storage.bucket === undefined) await checkOutDir(outDir);
   if (events !== undefined && events !== '-' && !dryRun) await checkOutDir(dirname(resolve(events)), '--events');
@@ -67,10 +68,10 @@ export async function runReplay(argv: readonly string[]): Promise<ExitCodeValue>
 }
 
 /** The configuration's storage and events, and the mailboxes to replay. */
-function target(values: FlagValues, outDir: string): { config: Pick<Config, 'storage' | 'events'>; policies: MailboxPolicy[] } {
+async function target(values: FlagValues, outDir: string): Promise<{ config: Pick<Config, 'storage' | 'events'>; policies: MailboxPolicy[] }> {
   if (stringFlag(values, 'config') !== undefined) {
     if (stringFlag(values, 'mailbox-id') !== undefined) throw usageError('--mailbox-id is for a mailbox without --config; with --config use --mailbox');
-    let config = configFromFlags(values, { requireLogin: false });
+    let config = await configFromFlags(values, { requireLogin: false });
     const only = stringFlag(values, 'mailbox');
     if (only !== undefined) config = { ...config, mailboxes: [findMailbox(config, only)] };
     return { config, policies: config.mailboxes.map((m) => toMailboxPolicy(m)) };

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { readCaFile } from '../../compose/connect-options.js';
 import { toMailboxPolicy } from '../../compose/policy.js';
-import { findMailbox } from '../../config/schema.js';
+import { findMailbox } from '../../config/find-mailbox.js';
 import { buildPollDependencies } from '../../compose/dependencies.js';
 import type { Logger } from '../../sync/ports.js';
 import { parseReplayBound } from '../../sync/replay.js';
@@ -35,7 +35,7 @@ export async function runSeed(argv: readonly string[]): Promise<ExitCodeValue> {
   } catch (error) {
     throw usageError(`--since: ${error instanceof Error ? error.message.replace(/^from: /, '') : String(error)}`);
   }
-  let config = configFromFlags(values, { requireLogin: true, defaultMailboxId: defaultMailboxId(outDir) });
+  let config = await configFromFlags(values, { requireLogin: true, defaultMailboxId: defaultMailboxId(outDir) });
   const only = stringFlag(values, 'mailbox');
   if (only !== undefined) config = { ...config, mailboxes: [findMailbox(config, only)] };
   if (config.storage.bucket === undefined) await checkOutDir(outDir);

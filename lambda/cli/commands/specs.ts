@@ -1,5 +1,5 @@
 /**
- * The flag tables of every command. main.ts imports only this (and not the commands) to answer
+ * The flag tables of every command. entry.ts imports only this (and not the commands) to answer
  * `--help`, so help stays instant; args.ts parses against the same tables.
  */
 import type { CommandSpec, FlagSpec } from '../args.js';

@@ -1,8 +1,9 @@
 /**
  * The CLI as users run it: compiled JavaScript started as a child process.
  *
- * Each test file compiles the project with tsconfig.build.json (exactly what `npm run build` /
- * `prepare` does) into its OWN temporary folder, so test files running in parallel never read
+ * Each test file builds the project as `npm run build` / `prepare` does (tsc with
+ * tsconfig.build.json, then scripts/bundle-cli.mjs, the bundle the bin starts) into its OWN
+ * temporary folder, so test files running in parallel never read
  * a half-written dist/ of another. The folder gets a copy of package.json ("type": "module",
  * the version) and a symlink to node_modules, which makes it resolve like the installed package.
  */
@@ -32,7 +33,7 @@ export interface RunOptions {
 
 /** A compiled CLI in a private folder. */
 export interface BuiltCli {
-  /** The compiled entry point, <dir>/dist/lambda/cli/main.js (package.json "bin"). */
+  /** The compiled entry point, <dir>/dist/lambda/cli/main.js (package.json "bin"); it starts <dir>/dist/bundle/cli/entry.mjs. */
   mainJs: string;
   dir: string;
   run(args: readonly string[], options?: RunOptions): Promise<CliResult>;
@@ -59,6 +60,14 @@ export async function buildCli(): Promise<BuiltCli> {
   if (build.code !== 0) {
     // tsc still emits when another module has a type error; `npm test` typechecks separately.
     process.stderr.write(`warning: tsc -p tsconfig.build.json reported errors (exit ${build.code}):\n${build.stdout.slice(0, 4000)}\n`);
+  }
+  const bundle = await runProcess(process.execPath, [join(REPO, 'scripts', 'bundle-cli.mjs'), '--outdir', join(dir, 'dist', 'bundle', 'cli')], {
+    cwd: REPO,
+    timeoutMs: 120_000,
+  });
+  if (bundle.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`scripts/bundle-cli.mjs failed (exit ${bundle.code}):\n${bundle.stdout}${bundle.stderr}`);
   }
   const envFor = (options: RunOptions): NodeJS.ProcessEnv => {
     // A clean, predictable environment: no AWS settings leak in from the developer's shell.

@@ -16,9 +16,9 @@ const poll = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, POLL_
 const check = (...argv: string[]) => configFromFlags(parseCommandArgs(argv, CHECK_SPEC), { requireLogin: false });
 const base = ['--host', 'pop.example.com', '--user', 'me@example.com', '--password-env', 'MAIL_PW'];
 
-function usage(fn: () => unknown): string {
+async function usage(fn: () => Promise<unknown>): Promise<string> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(CliError);
     return (error as Error).message;
@@ -27,8 +27,8 @@ function usage(fn: () => unknown): string {
 }
 
 describe('poll flags -> config', () => {
-  it('defaults to implicit TLS on 995, delete never, full mode: secure and lossless by default', () => {
-    const config = poll(...base);
+  it('defaults to implicit TLS on 995, delete never, full mode: secure and lossless by default', async () => {
+    const config = await poll(...base);
     const m = config.mailboxes[0];
     expect(m).toMatchObject({ host: 'pop.example.com', port: 995, mode: 'full', delete: { kind: 'never' } });
     expect(m?.tls).toMatchObject({ mode: 'implicit', minVersion: 'TLSv1.2', allowInsecureAuth: false });
@@ -37,9 +37,9 @@ describe('poll flags -> config', () => {
     expect(config.storage.bucket).toBeUndefined();
   });
 
-  it('maps every connection and policy flag', () => {
+  it('maps every connection and policy flag', async () => {
     const pin = Buffer.alloc(32, 1).toString('base64');
-    const m = poll(
+    const m = await poll(
       ...base, '--port', '1110', '--tls', 'starttls', '--ca', 'ca.pem', '--servername', 'mail.example.com', '--min-tls', 'TLSv1.3',
       '--pin', `sha256//${pin}`, '--mechanisms', 'scram-sha-256, plain', '--mode', 'headers', '--delete', 'after-days:7',
       '--max-messages', '10', '--max-bytes', '5m', '--max-message-size', '512k', '--mailbox-id', 'inbox-1', '--bucket', 'my-mail',
@@ -55,29 +55,29 @@ describe('poll flags -> config', () => {
     expect(m.events.busName).toBe('mail-bus');
   });
 
-  it('refuses a plaintext login unless --insecure-auth says so, naming the flag', () => {
-    expect(usage(() => poll(...base, '--tls', 'none'))).toContain('--insecure-auth');
-    expect(poll(...base, '--tls', 'none', '--insecure-auth').mailboxes[0]).toMatchObject({ port: 110, tls: { mode: 'none', allowInsecureAuth: true } });
+  it('refuses a plaintext login unless --insecure-auth says so, naming the flag', async () => {
+    expect(await usage(() => poll(...base, '--tls', 'none'))).toContain('--insecure-auth');
+    expect((await poll(...base, '--tls', 'none', '--insecure-auth')).mailboxes[0]).toMatchObject({ port: 110, tls: { mode: 'none', allowInsecureAuth: true } });
   });
 
-  it('never takes a password on the command line: only an env var name or a file', () => {
-    expect(usage(() => poll('--host', 'h', '--user', 'u'))).toContain('--password-env');
+  it('never takes a password on the command line: only an env var name or a file', async () => {
+    expect(await usage(() => poll('--host', 'h', '--user', 'u'))).toContain('--password-env');
     expect(() => parseCommandArgs(['--password', 'x'], POLL_SPEC)).toThrow(CliError);
-    expect(usage(() => poll('--host', 'h', '--user', 'u', '--password-env', 'A', '--password-file', 'f'))).toContain('not both');
+    expect(await usage(() => poll('--host', 'h', '--user', 'u', '--password-env', 'A', '--password-file', 'f'))).toContain('not both');
   });
 
-  it('names the flag for values the schema rejects', () => {
-    expect(usage(() => poll(...base, '--delete', 'after-days:0'))).toContain('--delete');
-    expect(usage(() => poll(...base, '--pin', 'abc'))).toContain('--pin');
-    expect(usage(() => poll(...base, '--mailbox-id', 'Bad Id'))).toContain('--mailbox-id');
-    expect(usage(() => poll(...base, '--mechanisms', 'NTLM'))).toContain('--mechanisms');
-    expect(usage(() => poll(...base, '--port', '70000'))).toContain('--port');
-    expect(usage(() => poll(...base, '--max-bytes', '12q'))).toContain('--max-bytes');
+  it('names the flag for values the schema rejects', async () => {
+    expect(await usage(() => poll(...base, '--delete', 'after-days:0'))).toContain('--delete');
+    expect(await usage(() => poll(...base, '--pin', 'abc'))).toContain('--pin');
+    expect(await usage(() => poll(...base, '--mailbox-id', 'Bad Id'))).toContain('--mailbox-id');
+    expect(await usage(() => poll(...base, '--mechanisms', 'NTLM'))).toContain('--mechanisms');
+    expect(await usage(() => poll(...base, '--port', '70000'))).toContain('--port');
+    expect(await usage(() => poll(...base, '--max-bytes', '12q'))).toContain('--max-bytes');
   });
 
-  it('keeps --config and per-mailbox flags apart', () => {
-    expect(usage(() => poll('--config', 'x.json', '--host', 'h'))).toContain('--host');
-    expect(usage(() => poll(...base, '--mailbox', 'x'))).toContain('--mailbox-id');
+  it('keeps --config and per-mailbox flags apart', async () => {
+    expect(await usage(() => poll('--config', 'x.json', '--host', 'h'))).toContain('--host');
+    expect(await usage(() => poll(...base, '--mailbox', 'x'))).toContain('--mailbox-id');
   });
 
   it('rejects stray arguments', () => {
@@ -86,22 +86,22 @@ describe('poll flags -> config', () => {
 });
 
 describe('check flags -> config', () => {
-  it('needs no credentials, and never lets a plaintext check send any', () => {
-    const m = check('--host', 'pop.example.com', '--tls', 'none').mailboxes[0];
+  it('needs no credentials, and never lets a plaintext check send any', async () => {
+    const m = (await check('--host', 'pop.example.com', '--tls', 'none')).mailboxes[0];
     expect(m).toMatchObject({ port: 110, tls: { mode: 'none' } });
-    expect(usage(() => check('--host', 'h', '--tls', 'none', '--user', 'u', '--password-env', 'P'))).toContain('--insecure-auth');
+    expect(await usage(() => check('--host', 'h', '--tls', 'none', '--user', 'u', '--password-env', 'P'))).toContain('--insecure-auth');
   });
 });
 
 describe('helpers', () => {
-  it('keeps one mailbox id per output folder, whatever the host is called (no silent second mailbox)', () => {
+  it('keeps one mailbox id per output folder, whatever the host is called (no silent second mailbox)', async () => {
     // Prepare
     const out = mkdtempSync(join(tmpdir(), 'cli-default-id-'));
     try {
       // Act + Assess: an empty folder gets "default"; a folder with one mailbox keeps it
       expect(defaultMailboxId(out)).toBe('default');
-      const a = poll('--host', '127.0.0.1', '--user', 'me', '--password-env', 'P');
-      const b = poll('--host', 'localhost', '--user', 'me', '--password-env', 'P');
+      const a = await poll('--host', '127.0.0.1', '--user', 'me', '--password-env', 'P');
+      const b = await poll('--host', 'localhost', '--user', 'me', '--password-env', 'P');
       expect(a.mailboxes[0]?.id).toBe(b.mailboxes[0]?.id);
       mkdirSync(join(out, '.state', 'state'), { recursive: true });
       writeFileSync(join(out, '.state', 'state', 'me-127.0.0.1.json'), '{}');
@@ -110,7 +110,7 @@ describe('helpers', () => {
       expect(defaultMailboxId(out)).toBe('default');
       // ...while the identity tells the two spellings apart, so the sync core can refuse the change
       expect(toMailboxPolicy(a.mailboxes[0]!).identity).not.toBe(toMailboxPolicy(b.mailboxes[0]!).identity);
-      expect(toMailboxPolicy(poll('--host', 'LOCALHOST.', '--user', 'me', '--password-env', 'P').mailboxes[0]!).identity).toBe(
+      expect(toMailboxPolicy((await poll('--host', 'LOCALHOST.', '--user', 'me', '--password-env', 'P')).mailboxes[0]!).identity).toBe(
         toMailboxPolicy(b.mailboxes[0]!).identity,
       );
     } finally {
@@ -118,11 +118,11 @@ describe('helpers', () => {
     }
   });
 
-  it('maps --accept-new-identity, --max-attempts and --retry-failed onto the policy', () => {
-    const m = poll(...base, '--accept-new-identity', '--max-attempts', '7').mailboxes[0]!;
+  it('maps --accept-new-identity, --max-attempts and --retry-failed onto the policy', async () => {
+    const m = (await poll(...base, '--accept-new-identity', '--max-attempts', '7')).mailboxes[0]!;
     expect(toMailboxPolicy(m, { retryFailed: true })).toMatchObject({ acceptNewIdentity: true, maxAttempts: 7, retryFailed: true });
-    expect(toMailboxPolicy(poll(...base).mailboxes[0]!).maxAttempts).toBe(3);
-    expect(usage(() => poll(...base, '--max-attempts', '101'))).toContain('--max-attempts');
+    expect(toMailboxPolicy((await poll(...base)).mailboxes[0]!).maxAttempts).toBe(3);
+    expect(await usage(() => poll(...base, '--max-attempts', '101'))).toContain('--max-attempts');
   });
 
   it('parses sizes with k/m/g suffixes, and only where sizes are meant', () => {
