@@ -15,6 +15,11 @@ export interface LatencyProxyOptions {
   upstreamPort: number;
   /** One-way delay applied to every chunk, in milliseconds. */
   delayMs: number;
+  /**
+   * Watch the dialogue as POP3 (default true). Off for anything else (HTTP to S3): the tracker
+   * would take every line of gigabytes of uploads for a command and keep it pending.
+   */
+  trackPop3?: boolean;
 }
 
 /** A running proxy; figures are per connection, merged since the last reset. */
@@ -35,7 +40,8 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   // Half-open on both sides: an end is forwarded after the delay like any other chunk.
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     const tracker = new ReplyTracker();
-    trackers.push(tracker);
+    const track = options.trackPop3 ?? true;
+    if (track) trackers.push(tracker);
     const upstream = createConnection({ host: options.upstreamHost, port: options.upstreamPort, allowHalfOpen: true });
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -49,9 +55,9 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     }
     const toServer = new DelayLine(options.delayMs, upstream, (lines) => tracker.forwardedToServer(lines));
     const toClient = new DelayLine(options.delayMs, client, () => undefined);
-    client.on('data', (chunk: Buffer) => toServer.push(chunk, tracker.clientData(chunk)));
+    client.on('data', (chunk: Buffer) => toServer.push(chunk, track ? tracker.clientData(chunk) : 0));
     upstream.on('data', (chunk: Buffer) => {
-      tracker.serverData(chunk); // replies complete when the server sent them, before the delay
+      if (track) tracker.serverData(chunk); // replies complete when the server sent them, before the delay
       toClient.push(chunk, 0);
     });
     client.on('end', () => toServer.end());
