@@ -36,9 +36,11 @@ export interface LatencyProxy {
 export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
   const sockets = new Set<Socket>();
   let trackers: ReplyTracker[] = [];
+  let connections = 0;
 
   // Half-open on both sides: an end is forwarded after the delay like any other chunk.
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    connections += 1;
     const tracker = new ReplyTracker();
     const track = options.trackPop3 ?? true;
     if (track) trackers.push(tracker);
@@ -79,7 +81,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
       const sum = (key: keyof PipelineStats) => all.reduce((acc, s) => acc + s[key], 0);
       const max = (key: keyof PipelineStats) => all.reduce((acc, s) => Math.max(acc, s[key]), 0);
       return {
-        connections: all.length,
+        connections,
         commandLines: sum('commandLines'),
         clientChunks: sum('clientChunks'),
         fetchCommands: sum('fetchCommands'),
@@ -91,6 +93,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     },
     resetStats() {
       trackers = [];
+      connections = 0;
     },
     async close() {
       for (const s of sockets) s.destroy();

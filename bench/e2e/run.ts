@@ -23,13 +23,12 @@ import { startDovecot, type DovecotServer, type DovecotUser } from '../../test/s
 import { startS3Server, testS3Client, type S3Server } from '../../test/support/s3-server.js';
 import { mpopVersion } from '../mpop.js';
 import { fmt, table } from '../report.js';
-import { startLatencyProxy, type LatencyProxy } from '../latency-proxy.js';
 import { drain, type DrainFigures } from './backlog.js';
 import { runCliPoll } from './cli.js';
 import { seedCorpus, type SeededCorpus } from './corpus.js';
-import { startEventBridgeHttp } from './eventbridge-http.js';
 import { runIdle, type IdleFigures } from './idle.js';
 import { invokeInChild } from './invoke.js';
+import { startBacklogLinks } from './links.js';
 import { prepareOnlyNewMpop } from './mpop-only-new.js';
 import { costPerMillion, percentile, PRICES, sesCostPerMillion, sessionOverlap, type CostPerMillion, type SessionOverlap } from './stats.js';
 import { checkDrain, type DrainCheck } from './verify.js';
@@ -285,7 +284,10 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
     log(`  seeded ${fmt(corpus.bytes / MB)} MB (${corpus.largeMessages} large) in ${fmt((performance.now() - seedStarted) / 1000)} s`);
     const storedLog = join(work, `${user}-stored.log`);
     const maxInvocations = Math.max(20, Math.ceil(SIZES.backlog / 500));
-    const links = await startBacklogLinks(dovecot, s3server.endpoint, storedLog);
+    const links = await startBacklogLinks({
+      s3Endpoint: s3server.endpoint, pop3Port: dovecot.pop3sPort, awsDelayMs: AWS_DELAY_MS, pop3DelayMs: POP3_DELAY_MS, storedLog,
+      config: (pop3Port) => lambdaEnvironment(dovecot, s3server.endpoint, pop3Port).POP3_INGEST_CONFIG ?? '',
+    });
     let figures: DrainFigures;
     let refused: number;
     try {
@@ -368,43 +370,6 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/**
- * The backlog drain's links: PutEvents over HTTP (counted, logging "Message Stored" to
- * `storedLog`) and, with a delay set, latency proxies in front of S3, that fake and Dovecot.
- * `env` overrides the Lambda environment to use them.
- */
-async function startBacklogLinks(dovecot: DovecotServer, s3Endpoint: string, storedLog: string) {
-  const eventBridge = await startEventBridgeHttp(storedLog);
-  const proxies: LatencyProxy[] = [];
-  // The bytes are HTTP and TLS, not plaintext POP3: nothing for the proxy's POP3 tracker to watch.
-  const via = async (port: number, delayMs: number): Promise<number> => {
-    if (delayMs === 0) return port;
-    const proxy = await startLatencyProxy({ upstreamHost: '127.0.0.1', upstreamPort: port, delayMs, trackPop3: false });
-    proxies.push(proxy);
-    return proxy.port;
-  };
-  try {
-    const s3Port = await via(Number(new URL(s3Endpoint).port), AWS_DELAY_MS);
-    const ebPort = await via(eventBridge.port, AWS_DELAY_MS);
-    const pop3Port = await via(dovecot.pop3sPort, POP3_DELAY_MS);
-    return {
-      eventBridge,
-      // Only what differs from the other sections' Lambda environment.
-      env: {
-        POP3_INGEST_CONFIG: lambdaEnvironment(dovecot, s3Endpoint, pop3Port).POP3_INGEST_CONFIG,
-        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${ebPort}`,
-      },
-      close: async () => {
-        await Promise.allSettled([...proxies.map((p) => p.close()), eventBridge.close()]);
-      },
-    };
-  } catch (error) {
-    await Promise.allSettled([...proxies.map((p) => p.close()), eventBridge.close()]);
-    throw error;
-  }
-}
 
 /** The Lambda environment: the configuration as JSON (what the CDK construct sets) and loopback S3. */
 function lambdaEnvironment(dovecot: DovecotServer, s3Endpoint: string, pop3Port = dovecot.pop3sPort): NodeJS.ProcessEnv {
