@@ -15,6 +15,11 @@ export interface LatencyProxyOptions {
   upstreamPort: number;
   /** One-way delay applied to every chunk, in milliseconds. */
   delayMs: number;
+  /**
+   * Watch the dialogue as POP3 (default true). Off for anything else (HTTP to S3): the tracker
+   * would take every line of gigabytes of uploads for a command and keep it pending.
+   */
+  trackPop3?: boolean;
 }
 
 /** A running proxy; figures are per connection, merged since the last reset. */
@@ -31,11 +36,14 @@ export interface LatencyProxy {
 export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
   const sockets = new Set<Socket>();
   let trackers: ReplyTracker[] = [];
+  let connections = 0;
 
   // Half-open on both sides: an end is forwarded after the delay like any other chunk.
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    connections += 1;
     const tracker = new ReplyTracker();
-    trackers.push(tracker);
+    const track = options.trackPop3 ?? true;
+    if (track) trackers.push(tracker);
     const upstream = createConnection({ host: options.upstreamHost, port: options.upstreamPort, allowHalfOpen: true });
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -49,9 +57,9 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     }
     const toServer = new DelayLine(options.delayMs, upstream, (lines) => tracker.forwardedToServer(lines));
     const toClient = new DelayLine(options.delayMs, client, () => undefined);
-    client.on('data', (chunk: Buffer) => toServer.push(chunk, tracker.clientData(chunk)));
+    client.on('data', (chunk: Buffer) => toServer.push(chunk, track ? tracker.clientData(chunk) : 0));
     upstream.on('data', (chunk: Buffer) => {
-      tracker.serverData(chunk); // replies complete when the server sent them, before the delay
+      if (track) tracker.serverData(chunk); // replies complete when the server sent them, before the delay
       toClient.push(chunk, 0);
     });
     client.on('end', () => toServer.end());
@@ -73,7 +81,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
       const sum = (key: keyof PipelineStats) => all.reduce((acc, s) => acc + s[key], 0);
       const max = (key: keyof PipelineStats) => all.reduce((acc, s) => Math.max(acc, s[key]), 0);
       return {
-        connections: all.length,
+        connections,
         commandLines: sum('commandLines'),
         clientChunks: sum('clientChunks'),
         fetchCommands: sum('fetchCommands'),
@@ -85,6 +93,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     },
     resetStats() {
       trackers = [];
+      connections = 0;
     },
     async close() {
       for (const s of sockets) s.destroy();

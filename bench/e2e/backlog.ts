@@ -4,6 +4,7 @@
  */
 import { median } from '../report.js';
 import type { SeededCorpus } from './corpus.js';
+import type { EventBridgeHttp } from './eventbridge-http.js';
 import { invokeInChild, type Invocation } from './invoke.js';
 
 /** Failed invocations in a row, with the backlog unchanged, after which a drain gives up. */
@@ -18,6 +19,8 @@ export interface DrainSettings {
   secret: string;
   storedLog: string;
   env: NodeJS.ProcessEnv;
+  /** PutEvents served over HTTP (env's AWS_ENDPOINT_URL_EVENTBRIDGE leads to it): counted there. */
+  eventBridge?: EventBridgeHttp;
   log: (line: string) => void;
 }
 
@@ -56,10 +59,21 @@ export async function drain(settings: DrainSettings, corpus: SeededCorpus): Prom
   };
   const baselines: number[] = [];
   while (f.invocations < settings.maxInvocations) {
+    const before = settings.eventBridge?.counts();
     const inv = await invokeInChild(
-      { event: { mailboxId: settings.mailboxId }, budgetMs: settings.budgetMs, secret: settings.secret, storedLog: settings.storedLog },
+      {
+        event: { mailboxId: settings.mailboxId }, budgetMs: settings.budgetMs, secret: settings.secret, storedLog: settings.storedLog,
+        eventBridge: settings.eventBridge === undefined ? 'in-process' : 'http',
+      },
       settings.env,
     );
+    if (before !== undefined && settings.eventBridge !== undefined) {
+      // The child did not see these calls: the server did, during this invocation only.
+      const after = settings.eventBridge.counts();
+      inv.aws.putEventsCalls += after.putEventsCalls - before.putEventsCalls;
+      inv.aws.entries += after.entries - before.entries;
+      inv.aws.eventChunks += after.eventChunks - before.eventChunks;
+    }
     f.invocations += 1;
     const s = inv.summaries[0];
     const row = {

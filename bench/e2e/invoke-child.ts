@@ -1,6 +1,7 @@
 /**
  * One Lambda invocation in a fresh process (a cold container): the real handler export with
- * its container runtime, S3 on loopback, EventBridge and Secrets Manager faked and counted.
+ * its container runtime, S3 on loopback, Secrets Manager faked and counted, EventBridge faked
+ * here or (request.eventBridge 'http') served on loopback by the parent.
  * Peak RSS is the kernel's high-water mark (VmHWM) of this process, read after the handler
  * returned; the baseline is the same figure once every module is loaded, before the handler runs.
  *
@@ -19,7 +20,7 @@ import { installFakeAws } from './aws-fakes.js';
 import type { ChildRequest, ChildResult } from './invoke.js';
 
 const request = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as ChildRequest;
-const fakes = installFakeAws(request.secret, request.storedLog);
+const fakes = installFakeAws(request.secret, request.storedLog, request.eventBridge);
 const runtime = createHandlerRuntime(process.env);
 const s3 = countRequests(runtime.s3);
 const handler = createHandler(runtime);

@@ -18,6 +18,8 @@ export interface ChildRequest {
   secret: string;
   /** Where the child appends the uidHash of each "Message Stored" entry it published. */
   storedLog?: string;
+  /** 'http': EventBridge is not faked in the child; AWS_ENDPOINT_URL_EVENTBRIDGE serves it. */
+  eventBridge?: 'in-process' | 'http';
   resultFile: string;
 }
 

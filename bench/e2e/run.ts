@@ -6,6 +6,11 @@
  * Figures and how to read them: docs/scaling.md.
  *
  *   npm run bench:e2e [-- --scale 0.1 --only memory,idle,mailboxes,backlog --budget-ms 20000 --backlog-messages N]
+ *                       [--backlog-modes keep,delete --aws-delay-ms 15 --pop3-delay-ms 0]
+ *
+ * The backlog drain publishes over HTTP to a loopback PutEvents fake (eventbridge-http.ts);
+ * --aws-delay-ms puts S3 and that fake behind bench/latency-proxy.ts (that many ms each way per
+ * chunk), --pop3-delay-ms does the same for Dovecot.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -23,6 +28,7 @@ import { runCliPoll } from './cli.js';
 import { seedCorpus, type SeededCorpus } from './corpus.js';
 import { runIdle, type IdleFigures } from './idle.js';
 import { invokeInChild } from './invoke.js';
+import { startBacklogLinks } from './links.js';
 import { prepareOnlyNewMpop } from './mpop-only-new.js';
 import { costPerMillion, percentile, PRICES, sesCostPerMillion, sessionOverlap, type CostPerMillion, type SessionOverlap } from './stats.js';
 import { checkDrain, type DrainCheck } from './verify.js';
@@ -47,6 +53,12 @@ const { values: args } = parseArgs({
     'big-mb': { type: 'string', default: '100' },
     /** Overrides the scaled backlog size (e.g. to stay under an emulator's limits). */
     'backlog-messages': { type: 'string' },
+    /** Which drains the backlog section runs, in order. */
+    'backlog-modes': { type: 'string', default: 'keep,delete' },
+    /** One-way delay per chunk added to S3 and EventBridge in the backlog drain (0: direct). */
+    'aws-delay-ms': { type: 'string', default: '0' },
+    /** The same for the POP3 connection of the backlog drain. */
+    'pop3-delay-ms': { type: 'string', default: '0' },
     out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'e2e-latest.json') },
   },
 });
@@ -57,6 +69,10 @@ const BUDGET_MS = positive(args['budget-ms'], 'budget-ms');
 const CONCURRENCY = Math.min(64, Math.round(positive(args.concurrency, 'concurrency')));
 const REPS = Math.round(positive(args.reps, 'reps'));
 const BIG_BYTES = Math.round(positive(args['big-mb'], 'big-mb') * MB);
+const AWS_DELAY_MS = nonNegative(args['aws-delay-ms'], 'aws-delay-ms');
+const POP3_DELAY_MS = nonNegative(args['pop3-delay-ms'], 'pop3-delay-ms');
+const BACKLOG_MODES = args['backlog-modes'].split(',').map((m) => m.trim()).filter((m) => m !== '');
+for (const m of BACKLOG_MODES) if (m !== 'keep' && m !== 'delete') throw new Error(`--backlog-modes: keep and/or delete, got ${m}`);
 const SIZES = {
   backlog: args['backlog-messages'] === undefined ? Math.max(10, Math.round(100_000 * SCALE)) : Math.round(positive(args['backlog-messages'], 'backlog-messages')),
   idle: Math.max(10, Math.round(10_000 * SCALE)),
@@ -78,6 +94,7 @@ async function main(): Promise<void> {
     loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
   };
   log(`bench:e2e scale ${SCALE}: backlog ${SIZES.backlog}, idle ${SIZES.idle}, mailboxes ${SIZES.mailboxes}, budget ${BUDGET_MS} ms`);
+  log(`backlog: modes ${BACKLOG_MODES.join(',')}, +${AWS_DELAY_MS} ms each way per chunk to S3 and EventBridge, +${POP3_DELAY_MS} ms to POP3`);
 
   const users: DovecotUser[] = ['keep', 'drain', 'idle', 'mem1', 'membig', ...MAILBOX_IDS].map((user) => ({ user, password: PASSWORD }));
   const work = await mkdtemp(join(tmpdir(), 'bench-e2e-'));
@@ -133,6 +150,8 @@ async function main(): Promise<void> {
       settings: {
         scale: SCALE, sizes: SIZES, budgetMs: BUDGET_MS, cliConcurrency: CONCURRENCY, repetitions: REPS, bigMessageBytes: BIG_BYTES,
         lambdaMemoryMb: LAMBDA_MEMORY_MB, prices: PRICES,
+        backlogModes: BACKLOG_MODES, awsDelayMsEachWay: AWS_DELAY_MS, pop3DelayMsEachWay: POP3_DELAY_MS,
+        backlogEventBridge: 'PutEvents over HTTP to a loopback fake (bench/e2e/eventbridge-http.ts); delays: bench/latency-proxy.ts, per chunk, each way',
         rssMethod: 'each invocation in a fresh child process; VmHWM of that process after the handler returned (baseline: VmHWM once modules are loaded)',
       },
       results,
@@ -252,21 +271,37 @@ async function mailboxesSection(dovecot: DovecotServer, work: string, rows: stri
 
 async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: NodeJS.ProcessEnv, work: string, rows: string[][]) {
   const s3 = testS3Client(s3server.endpoint);
-  const out: Record<string, { corpus: Omit<SeededCorpus, 'sha256'>; drain: Omit<DrainFigures, 'perInvocation'> & { perInvocation?: unknown }; check: DrainCheck; cost: CostPerMillion; ses: number }> = {};
-  for (const [mode, user] of [['keep', 'keep'], ['delete', 'drain']] as const) {
+  const out: Record<string, {
+    corpus: Omit<SeededCorpus, 'sha256'>; drain: Omit<DrainFigures, 'perInvocation'> & { perInvocation?: unknown }; check: DrainCheck; cost: CostPerMillion; ses: number;
+    perMillion: { invocations: number; handlerSeconds: number; gbSeconds: number };
+  }> = {};
+  const delays = AWS_DELAY_MS > 0 || POP3_DELAY_MS > 0 ? ` (+${AWS_DELAY_MS} ms S3/EB, +${POP3_DELAY_MS} ms POP3)` : '';
+  const modes = ([['keep', 'keep'], ['delete', 'drain']] as const).filter(([mode]) => BACKLOG_MODES.includes(mode));
+  for (const [mode, user] of modes) {
     log(`backlog ${mode}: seeding ${SIZES.backlog} messages`);
     const seedStarted = performance.now();
     const corpus = await seedCorpus(dovecot, user, SIZES.backlog);
     log(`  seeded ${fmt(corpus.bytes / MB)} MB (${corpus.largeMessages} large) in ${fmt((performance.now() - seedStarted) / 1000)} s`);
     const storedLog = join(work, `${user}-stored.log`);
     const maxInvocations = Math.max(20, Math.ceil(SIZES.backlog / 500));
-    const figures = await drain({ mailboxId: user, budgetMs: BUDGET_MS, maxInvocations, secret: PASSWORD, storedLog, env, log }, corpus);
-    log(`  drained=${figures.drained} in ${figures.invocations} invocations; verifying`);
+    const links = await startBacklogLinks({
+      s3Endpoint: s3server.endpoint, pop3Port: dovecot.pop3sPort, awsDelayMs: AWS_DELAY_MS, pop3DelayMs: POP3_DELAY_MS, storedLog,
+      config: (pop3Port) => lambdaEnvironment(dovecot, s3server.endpoint, pop3Port).POP3_INGEST_CONFIG ?? '',
+    });
+    let figures: DrainFigures;
+    let refused: number;
+    try {
+      figures = await drain({ mailboxId: user, budgetMs: BUDGET_MS, maxInvocations, secret: PASSWORD, storedLog, env: { ...env, ...links.env }, eventBridge: links.eventBridge, log }, corpus);
+      refused = links.eventBridge.refused();
+    } finally {
+      await links.close();
+    }
+    log(`  drained=${figures.drained} in ${figures.invocations} invocations, ${refused} PutEvents refused; verifying`);
     const check = await checkDrain(s3, BUCKET, `mail/${user}/`, user, corpus, storedLog);
     // The emulator keeps objects in memory: drop the checked ones before the next drain.
     await deletePrefix(s3, BUCKET, `mail/${user}/`);
     const left = (await dovecot.maildirFiles(user)).length;
-    const serverOk = mode === 'keep' ? left === corpus.messages : left === 0;
+    const serverOk = (mode === 'keep' ? left === corpus.messages : left === 0) && refused === 0;
     log(`  check ok=${check.ok} objects ${check.objects} missing ${check.missing} extra ${check.extraOrDuplicate} unpublished ${check.unpublished}; server keeps ${left}`);
     const cost = costPerMillion({
       messages: corpus.messages,
@@ -280,13 +315,20 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
     });
     const ses = sesCostPerMillion(corpus.messages, corpus.sesChunks);
     const { sha256: _hashes, ...corpusFigures } = corpus;
-    out[mode] = { corpus: corpusFigures, drain: figures, check: { ...check, ok: check.ok && serverOk && figures.drained }, cost, ses };
+    // What Lambda bills: handler time x configured memory (docs/cost.md), scaled to 1M messages.
+    const perMillionFactor = 1_000_000 / corpus.messages;
+    const perMillion = {
+      invocations: figures.invocations * perMillionFactor,
+      handlerSeconds: (figures.totalHandlerMs / 1000) * perMillionFactor,
+      gbSeconds: (figures.totalHandlerMs / 1000) * perMillionFactor * (LAMBDA_MEMORY_MB / 1024),
+    };
+    out[mode] = { corpus: corpusFigures, drain: figures, check: { ...check, ok: check.ok && serverOk && figures.drained }, cost, ses, perMillion };
     // The figures are still written and printed; the exit code says the guarantee did not hold.
     if (!(check.ok && serverOk && figures.drained)) process.exitCode = 1;
     const handlerSeconds = figures.totalHandlerMs / 1000;
     rows.push(
       [
-        `backlog ${mode}: ${corpus.messages} msgs, ${fmt(corpus.bytes / MB)} MB`,
+        `backlog ${mode}${delays}: ${corpus.messages} msgs, ${fmt(corpus.bytes / MB)} MB`,
         `${figures.invocations} invocations, ${fmt(figures.totalWallMs / 1000)} s`,
         `${fmt(figures.messagesPerSecond)} msg/s, ${fmt(figures.megabytesPerSecond)} MB/s (wall)`,
         `handler only: ${fmt(corpus.messages / handlerSeconds)} msg/s, ${fmt(corpus.bytes / MB / handlerSeconds)} MB/s`,
@@ -296,6 +338,12 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
         `max ${fmt(figures.peakRssKbMax / 1024)} MiB, median ${fmt(figures.peakRssKbMedian / 1024)} MiB`,
         `baseline ${fmt(figures.baselineRssKbMedian / 1024)} MiB`,
         `budget ${fmt(BUDGET_MS / 1000)} s per invocation`,
+      ],
+      [
+        `backlog ${mode}: Lambda per 1M msgs`,
+        `${fmt(perMillion.gbSeconds)} GB-s`,
+        `${fmt(perMillion.handlerSeconds)} s handler at ${LAMBDA_MEMORY_MB} MB`,
+        `${fmt(perMillion.invocations)} invocations of ${fmt(BUDGET_MS / 1000)} s budget`,
       ],
       [
         `backlog ${mode}: exactly once`,
@@ -324,8 +372,8 @@ async function backlogSection(dovecot: DovecotServer, s3server: S3Server, env: N
 // Helpers
 
 /** The Lambda environment: the configuration as JSON (what the CDK construct sets) and loopback S3. */
-function lambdaEnvironment(dovecot: DovecotServer, s3Endpoint: string): NodeJS.ProcessEnv {
-  const at = { host: dovecot.host, port: dovecot.pop3sPort, tls: { mode: 'implicit', ca: dovecot.ca } };
+function lambdaEnvironment(dovecot: DovecotServer, s3Endpoint: string, pop3Port = dovecot.pop3sPort): NodeJS.ProcessEnv {
+  const at = { host: dovecot.host, port: pop3Port, tls: { mode: 'implicit', ca: dovecot.ca } };
   const auth = (user: string) => ({ user, secret: { secretsManager: SECRET_ID } });
   const config = {
     storage: { bucket: BUCKET },
@@ -382,6 +430,12 @@ function diffCounts(a: Record<string, number>, b: Record<string, number>): Recor
 
 function per1000(counts: Record<string, number>, messages: number): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, (n * 1000) / messages]));
+}
+
+function nonNegative(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number >= 0, got ${value}`);
+  return n;
 }
 
 function positive(value: string, name: string): number {
