@@ -1,7 +1,6 @@
 /**
  * The recorder: the only writer of message outcomes in the seen-state. It turns stored messages
- * into announced and recorded ones, in groups: commit the store (group commit: durable first;
- * started as the group forms, so it overlaps the group before's publish and save),
+ * into announced and recorded ones, in groups: commit the store (group commit: durable first),
  * publish the group's events (the adapter sends its batches concurrently), record each outcome
  * (published, or unpublished with its event kept), checkpoint. A group runs in the background
  * while the reader goes on; one group at a time, so records and saves stay in order.
@@ -139,13 +138,7 @@ export class Recorder {
     const group = this.queue;
     this.queue = [];
     const previous = this.running ?? Promise.resolve();
-    // The group's store commit starts now, beside the previous group's publish and save: every
-    // put of the group has returned, so the barrier covers it, and nothing of it is announced
-    // before record() has awaited it. With a local folder the fsyncs are the poll's pace; this
-    // keeps them going while the events and the state of the group before are written.
-    const committed = this.ctx.store.commit();
-    committed.catch(() => undefined);
-    const run = previous.then(() => (this.failure ? undefined : this.record(group, committed))).catch((error: unknown) => {
+    const run = previous.then(() => (this.failure ? undefined : this.record(group))).catch((error: unknown) => {
       this.failure ??= { error };
     });
     this.running = run;
@@ -174,9 +167,9 @@ export class Recorder {
   }
 
   /** commit -> publish -> record -> checkpoint, for one group. */
-  private async record(group: Outcome[], committed: Promise<void>): Promise<void> {
-    // Durable before announced, recorded or deleted (a local folder fsyncs once per group).
-    await committed;
+  private async record(group: Outcome[]): Promise<void> {
+    // Durable before announced, recorded or deleted (a local folder fsyncs here, once per group).
+    await this.ctx.store.commit();
     const withEvents = group.filter((o) => o.event !== undefined);
     const events = withEvents.map((o) => o.event as OutgoingEvent);
     const notices = group.flatMap((o) => (o.notice ? [o.notice] : []));
