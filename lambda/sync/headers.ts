@@ -225,6 +225,9 @@ function sanitize(value: string): string {
   return value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ').trim();
 }
 
+/** First buffer of a HeaderCapture: most header blocks fit. */
+const INITIAL_CAPTURE_BYTES = 8 * 1024;
+
 /**
  * Copies the first octets of a body stream, up to the end of the header block or
  * `limit`, while the stream flows on unchanged: headers without buffering the message.
@@ -270,9 +273,16 @@ export class HeaderCapture {
 
   private observe(chunk: Uint8Array): void {
     if (this.done) return;
-    // One fixed buffer, filled in place: a 1-octet-per-chunk sender must not make this quadratic.
-    this.buffer ??= new Uint8Array(this.limit);
     const take = chunk.subarray(0, this.limit - this.length);
+    const needed = this.length + take.length;
+    if (this.buffer === undefined || needed > this.buffer.length) {
+      // Doubling up to the limit: a 1-octet-per-chunk sender must not make this quadratic, and a
+      // usual header block of a few KiB must not cost a zeroed 64 KiB buffer per message (that
+      // was most of the CLI's garbage on 10,000 small messages).
+      const grown = new Uint8Array(Math.min(this.limit, Math.max(needed, 2 * (this.buffer?.length ?? 0), INITIAL_CAPTURE_BYTES)));
+      if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
     const from = Math.max(0, this.length - 2);
     this.buffer.set(take, this.length);
     this.length += take.length;

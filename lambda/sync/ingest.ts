@@ -212,7 +212,7 @@ export class Ingestor {
     await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
     const buffered = await readAll(capture.tee(source));
     // The bytes are at hand: a conflict is retried under the next generation without a second RETR.
-    this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, () => once(buffered)));
+    this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, buffered));
   }
 
   private async putAndQueue(
@@ -221,13 +221,13 @@ export class Ingestor {
     capture: HeaderCapture,
     fetchedAt: Date,
     queue: FetchQueue<Job>,
-    replay?: () => AsyncIterable<Uint8Array>,
+    buffered?: Uint8Array,
   ): Promise<void> {
     const { policy, summary, keeper } = this.ctx;
     const kind: MessageKind = job.fetch === 'full' ? 'full' : 'headers';
     const hash = uidHash(policy.id, job.m.uid);
     const key = messageKey(this.prefix, policy.id, job.m.uid, kind, keeper.state.epoch, job.generation);
-    const result = await this.ctx.deps.store.put({ key, body, uidHash: hash, fetchedAt, kind });
+    const result = await this.ctx.deps.store.put({ key, body, ...(buffered ? { bytes: buffered } : {}), uidHash: hash, fetchedAt, kind });
     // A store may not read a body it does not need: read on until the headers are captured.
     await drainUntil(body, () => capture.finished);
     if (result.status === 'conflict') {
@@ -239,7 +239,7 @@ export class Ingestor {
       }
       summary.warnings.push(`A re-used UID met other bytes in the store: stored as generation ${job.generation + 1}`);
       const next: Job = { ...job, purpose: job.purpose === 'verify-full' ? 'full' : job.purpose, generation: job.generation + 1 };
-      if (replay) return this.putAndQueue(next, replay(), capture, fetchedAt, queue, replay);
+      if (buffered) return this.putAndQueue(next, once(buffered), capture, fetchedAt, queue, buffered);
       queue.push(next);
       return;
     }
@@ -269,7 +269,7 @@ export class Ingestor {
     if (detail.kind === 'full') {
       // Only after the raw put succeeded; whatever parsing gives, the raw outcome below stands.
       const parser = await this.parse;
-      const parsed = await parser?.step.run(key, replay);
+      const parsed = await parser?.step.run(key, buffered && (() => once(buffered)));
       if (parsed && 'parsed' in parsed) detail.parsed = parsed.parsed;
       else if (parsed) notice = parser?.failedEvent(detail, parsed.failure, epoch, job.generation, now);
     } else if (detail.kind === 'headers') {

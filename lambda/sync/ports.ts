@@ -111,6 +111,11 @@ export interface StoreRequest {
   /** Deterministic key (see keys.ts): the same message always maps to the same key. */
   key: string;
   body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole body, when the core already holds it in memory (the octets `body` yields): a store
+   * may write it at once and leave `body` unread. Absent for a body that streams.
+   */
+  bytes?: Uint8Array;
   uidHash: string;
   fetchedAt: Date;
   kind: MessageKind;

@@ -52,6 +52,8 @@ export class MemoryStore implements MessageStore {
     const chunks: Uint8Array[] = [];
     for await (const chunk of request.body) chunks.push(chunk);
     const body = new Uint8Array(Buffer.concat(chunks));
+    // The folder store writes `bytes` and never reads `body`: the core must give the same octets.
+    if (request.bytes !== undefined && !Buffer.from(request.bytes).equals(body)) throw new Error(`StoreRequest.bytes of ${request.key} differ from its body`);
     const sha256 = createHash('sha256').update(body).digest('hex');
     this.world.faults.hit('store');
     // Decided after the body is read, as S3 decides when the upload completes.

@@ -146,6 +146,18 @@ describe('header-tee-split: headers captured while the body streams, at any chun
     expect(capture.headers()).toEqual({ headers: { subject: 'x' }, truncated: true });
   });
 
+  it('keeps every octet of a header block that outgrows the first capture buffer (no header lost to a regrow)', async () => {
+    const long = enc(`X-Pad: ${'p'.repeat(20_000)}\r\nSubject: after the pad\r\nFrom: a@x\r\n\r\nbody\r\n`);
+    for (const size of [1, 999, 8192, long.length]) {
+      const capture = new HeaderCapture();
+      expect(await collect(capture.tee(chunks(long, size)))).toEqual(long);
+      const { block, complete } = capture.result();
+      expect(complete).toBe(true);
+      expect(block).toEqual(long.subarray(0, long.length - '\r\nbody\r\n'.length));
+      expect(capture.headers()).toEqual({ headers: { from: 'a@x', subject: 'after the pad' }, truncated: false });
+    }
+  });
+
   it('treats a message without a blank line as all header', async () => {
     const capture = new HeaderCapture();
     await collect(capture.tee(chunks(enc('Subject: only\r\n'), 3)));

@@ -2,9 +2,10 @@
  * The few file calls of the folder store's hot path on plain descriptors. node:fs/promises
  * wraps each descriptor in a FileHandle (a transferable event emitter, closed through its own
  * promise chain); for thousands of small files that wrapper cost about as much main-thread CPU
- * as the calls themselves. These are the callback calls, each one promise.
+ * as the calls themselves. These are the callback calls, each one promise, and for a small body
+ * in memory the few calls that never wait for the disk, on the calling thread.
  */
-import { close, fdatasync, link, open, unlink, write, writev } from 'node:fs';
+import { close, closeSync, fdatasync, link, open, unlink, unlinkSync, write, writeSync, writev } from 'node:fs';
 
 /** Opens `path` with `flags` (e.g. 'wx', 'r') and `mode`; resolves to the descriptor. */
 export function openFd(path: string, flags: string | number, mode?: number): Promise<number> {
@@ -41,6 +42,26 @@ export async function writevAllFd(fd: number, chunks: readonly Uint8Array[]): Pr
     }
     pending = pending.slice(i);
     if (written > 0 && pending.length > 0) pending[0] = (pending[0] as Uint8Array).subarray(written);
+  }
+}
+
+/** writeAllFd on the calling thread: for a small body in memory, cheaper than a trip to the pool. */
+export function writeAllFdSync(fd: number, data: Uint8Array): void {
+  let offset = 0;
+  while (offset < data.byteLength) offset += writeSync(fd, data, offset, data.byteLength - offset, null);
+}
+
+/** close(2) on the calling thread (a close never waits for the disk). */
+export function closeFdSync(fd: number): void {
+  closeSync(fd);
+}
+
+/** unlinkIfPresent on the calling thread. */
+export function unlinkIfPresentSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -16,7 +16,7 @@
  * changed, then resolves. Until it resolves nothing put() did may be reported as durable.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, linkSync, mkdirSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
@@ -25,7 +25,7 @@ import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
-import { closeFd, linkPath, openFd, unlinkIfPresent, writeAllFd, writevAllFd } from './fd-io.js';
+import { closeFd, closeFdSync, linkPath, openFd, unlinkIfPresent, unlinkIfPresentSync, writeAllFd, writeAllFdSync, writevAllFd } from './fd-io.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
@@ -75,14 +75,28 @@ export class FolderMessageStore implements MessageStore {
     const target = resolveKey(this.root, request.key);
     const folder = dirname(target);
     const temp = tempPathFor(target);
+    const { bytes } = request;
     let fd: number | undefined;
     try {
-      fd = await this.createTemp(temp, folder);
-      const { size, sha256 } = await writeBody(fd, request.body);
+      let size: number;
+      let sha256: string;
+      if (bytes !== undefined) {
+        // A small body already in memory: open, write and link on this thread take microseconds,
+        // less than each call's trip through libuv's pool and back, which was most of the CLI's
+        // CPU per message (issue 10). The syncs, which wait for the disk, stay in commit().
+        fd = this.createTempSync(temp, folder);
+        writeAllFdSync(fd, bytes);
+        size = bytes.byteLength;
+        sha256 = createHash('sha256').update(bytes).digest('hex');
+      } else {
+        fd = await this.createTemp(temp, folder);
+        ({ size, sha256 } = await writeBody(fd, request.body));
+      }
       const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
       try {
         // link(2) fails with EEXIST rather than replace: create-once, even against other tools.
-        await linkPath(temp, target);
+        if (bytes !== undefined) linkSync(temp, target);
+        else await linkPath(temp, target);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         return result(await this.compareExisting(target, request, size, sha256));
@@ -97,9 +111,18 @@ export class FolderMessageStore implements MessageStore {
       if (error instanceof IngestError || sourceErrors.has(error as object)) throw error;
       throw toAdapterError('STORE_FAILED', `storing ${request.key} under ${this.root}`, error);
     } finally {
-      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
-      // Best effort: a temp name left behind is a dot-file no key can reach.
-      await unlinkIfPresent(temp).catch(() => undefined);
+      // Best effort: a temp name left behind is a dot-file no key can reach. (close and unlink
+      // touch no data: on this thread, like the small path's calls.)
+      try {
+        if (fd !== undefined) closeFdSync(fd);
+      } catch {
+        // the descriptor is gone either way
+      }
+      try {
+        unlinkIfPresentSync(temp);
+      } catch {
+        // see above
+      }
     }
   }
 
@@ -128,7 +151,7 @@ export class FolderMessageStore implements MessageStore {
         try {
           await this.sync.file({ fd }, path);
         } finally {
-          await closeFd(fd);
+          closeFdSync(fd);
         }
       });
       // Directories after their files: a name is never made durable before its contents.
@@ -151,6 +174,19 @@ export class FolderMessageStore implements MessageStore {
     const first = await mkdir(folder, { recursive: true, mode: DIR_MODE });
     if (first !== undefined) this.queueChain(folder, dirname(first));
     return openFd(temp, 'wx', FILE_MODE);
+  }
+
+  /** createTemp on this thread, for a body in memory. */
+  private createTempSync(temp: string, folder: string): number {
+    this.noteDir(folder);
+    try {
+      return openSync(temp, 'wx', FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const first = mkdirSync(folder, { recursive: true, mode: DIR_MODE });
+    if (first !== undefined) this.queueChain(folder, dirname(first));
+    return openSync(temp, 'wx', FILE_MODE);
   }
 
   /** The first put into a folder queues it and its ancestors: their entries may be a killed run's. */
@@ -190,21 +226,24 @@ export class FolderMessageStore implements MessageStore {
     return 'already-stored';
   }
 
-  /** The link winner's sidecar: a new file, or (a sidecar left by an earlier run) a replacement. */
+  /**
+   * The link winner's sidecar: a new file, or (a sidecar left by an earlier run) a replacement.
+   * A few hundred octets: written on this thread (see put()).
+   */
   private async writeSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
     const path = target + META_SUFFIX;
     let fd: number;
     try {
-      fd = await openFd(path, 'wx', FILE_MODE);
+      fd = openSync(path, 'wx', FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       await this.replaceSidecar(path, request, size, sha256);
       return;
     }
     try {
-      await writeAllFd(fd, Buffer.from(sidecarText(request, size, sha256), 'utf8'));
+      writeAllFdSync(fd, Buffer.from(sidecarText(request, size, sha256), 'utf8'));
     } catch (error) {
-      await closeFd(fd);
+      closeFdSync(fd);
       throw error;
     }
     this.queueFile(path, fd);
