@@ -23,6 +23,7 @@ import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
 import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
+import { StreamReclaimer } from '../reclaim.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
 import { closeFd, linkPath, openFd, unlinkIfPresent, writeAllFd, writevAllFd } from './fd-io.js';
@@ -274,12 +275,16 @@ async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{
   let size = 0;
   let gathered: Uint8Array[] = [];
   let gatheredBytes = 0;
+  // A big body's dead socket buffers are freed as it streams, not once V8 gets round to it.
+  const reclaimer = new StreamReclaimer();
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
     const data = gathered;
+    const bytes = gatheredBytes;
     gathered = [];
     gatheredBytes = 0;
     await (data.length === 1 ? writeAllFd(fd, data[0] as Uint8Array) : writevAllFd(fd, data));
+    reclaimer.add(bytes);
   };
   for await (const chunk of fromSource(body)) {
     hash.update(chunk);

@@ -8,6 +8,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { writeAll } from '../file-io.js';
+import { StreamReclaimer } from '../reclaim.js';
 
 /** S3's ceiling on the number of parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -48,6 +49,8 @@ export async function readBody(body: AsyncIterable<Uint8Array>, partSize: number
   const head: Uint8Array[] = [];
   let size = 0;
   let finished = false;
+  // The socket's dead read buffers are freed as the body streams (see reclaim.ts).
+  const reclaimer = new StreamReclaimer();
   try {
     while (size <= partSize) {
       const next = await iterator.next();
@@ -58,8 +61,9 @@ export async function readBody(body: AsyncIterable<Uint8Array>, partSize: number
       }
       head.push(next.value);
       size += next.value.byteLength;
+      reclaimer.add(next.value.byteLength);
     }
-    const spooled = await spool(head, iterator, whole, partSize, tmpDir);
+    const spooled = await spool(head, iterator, whole, partSize, tmpDir, reclaimer);
     finished = true;
     return spooled;
   } finally {
@@ -83,6 +87,7 @@ async function spool(
   whole: ReturnType<typeof createHash>,
   partSize: number,
   tmpDir: string,
+  reclaimer: StreamReclaimer,
 ): Promise<SpooledBody> {
   const path = join(tmpDir, `pop3-ingest-${randomBytes(12).toString('hex')}.spool`);
   let handle: FileHandle | undefined;
@@ -115,6 +120,7 @@ async function spool(
       throw new AdapterError('STORE_FAILED', 'permanent', `message exceeds ${MAX_PARTS} parts of ${partSize} bytes`);
     }
     await disk(() => writeAll(handle as FileHandle, chunk));
+    reclaimer.add(chunk.byteLength);
   };
 
   try {
