@@ -64,6 +64,8 @@ export class FolderMessageStore implements MessageStore {
   private committed: Promise<void> = Promise.resolve();
   /** Set when a sync failed: which earlier writes are on disk is unknown, so no later commit may succeed. */
   private broken: AdapterError | undefined;
+  /** One for every put(): dead socket buffers and copies of many small bodies add up too. */
+  private readonly reclaimer = new StreamReclaimer();
 
   constructor(options: FolderMessageStoreOptions) {
     if (options.dir === '') throw new AdapterError('INVALID_CONFIG', 'permanent', 'dir is required');
@@ -79,7 +81,7 @@ export class FolderMessageStore implements MessageStore {
     let fd: number | undefined;
     try {
       fd = await this.createTemp(temp, folder);
-      const { size, sha256 } = await writeBody(fd, request.body);
+      const { size, sha256 } = await writeBody(fd, request.body, this.reclaimer);
       const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
       try {
         // link(2) fails with EEXIST rather than replace: create-once, even against other tools.
@@ -269,14 +271,15 @@ function sidecarText(request: StoreRequest, size: number, sha256: string): strin
   return `${JSON.stringify({ contentType: MESSAGE_CONTENT_TYPE, ...messageMetadata(request, size, sha256) }, null, 2)}\n`;
 }
 
-/** Streams the body into `handle`, hashing; small chunks are gathered into one write(2). */
-async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+/**
+ * Streams the body into `handle`, hashing; small chunks are gathered into one write(2). A big
+ * body's dead socket buffers are freed as it streams, not once V8 gets round to it (reclaim.ts).
+ */
+async function writeBody(fd: number, body: AsyncIterable<Uint8Array>, reclaimer: StreamReclaimer): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   let gathered: Uint8Array[] = [];
   let gatheredBytes = 0;
-  // A big body's dead socket buffers are freed as it streams, not once V8 gets round to it.
-  const reclaimer = new StreamReclaimer();
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
     const data = gathered;

@@ -72,6 +72,8 @@ export class S3MessageStore implements MessageStore {
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly tmpDir: string;
+  /** One for every put(): the dead buffers of many small bodies add up as well as one big one's. */
+  private readonly reclaimer = new StreamReclaimer();
 
   constructor(options: S3MessageStoreOptions) {
     const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
@@ -88,7 +90,7 @@ export class S3MessageStore implements MessageStore {
   /** Stores the body under `request.key` unless an object is already there. */
   async put(request: StoreRequest): Promise<StoreResult> {
     checkObjectKey(request.key);
-    const body = await readBody(request.body, this.partSize, this.tmpDir);
+    const body = await readBody(request.body, this.partSize, this.tmpDir, this.reclaimer);
     const sha256Hex = body.sha256.toString('hex');
     const common = {
       Bucket: this.bucket,

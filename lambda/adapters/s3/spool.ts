@@ -41,22 +41,29 @@ export interface SpooledBody {
 
 /**
  * Consumes `body`. Keeps at most `partSize` bytes (plus one chunk) in memory; past that, writes
- * everything to a temp file under `tmpDir`, awaiting each write so memory stays flat.
+ * everything to a temp file under `tmpDir`, awaiting each write so memory stays flat. Every
+ * octet read is counted by `reclaimer`, which frees the dead buffers behind it (reclaim.ts).
  */
-export async function readBody(body: AsyncIterable<Uint8Array>, partSize: number, tmpDir: string): Promise<BufferedBody | SpooledBody> {
+export async function readBody(
+  body: AsyncIterable<Uint8Array>,
+  partSize: number,
+  tmpDir: string,
+  reclaimer = new StreamReclaimer(),
+): Promise<BufferedBody | SpooledBody> {
   const iterator = body[Symbol.asyncIterator]();
   const whole = createHash('sha256');
   const head: Uint8Array[] = [];
   let size = 0;
   let finished = false;
-  // The socket's dead read buffers are freed as the body streams (see reclaim.ts).
-  const reclaimer = new StreamReclaimer();
   try {
     while (size <= partSize) {
       const next = await iterator.next();
       if (next.done) {
         finished = true;
-        const bytes = Buffer.concat(head, size);
+        // One chunk (the sync core hands a buffered message over whole): a view, not a copy, so a
+        // store in flight holds its message once, not twice.
+        const only = head.length === 1 ? (head[0] as Uint8Array) : undefined;
+        const bytes = only === undefined ? Buffer.concat(head, size) : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
         return { kind: 'buffered', bytes, size, sha256: whole.update(bytes).digest() };
       }
       head.push(next.value);
