@@ -54,6 +54,8 @@ describe('npm run bench still runs end to end (quick mode)', () => {
     expect(report.results.aws?.delayed?.elapsedMs).toHaveLength(1);
     expect(report.results.idle?.mpop?.elapsedMs?.length).toBeGreaterThanOrEqual(5);
     expect(report.results.memory?.['s3 big']?.peakRssKb?.[0]).toBeGreaterThan(0);
+    expect(report.results.pipelineMemory?.full?.peakRssKb?.[0]).toBeGreaterThan(0);
+    expect(report.results.pipelineMemory?.idle?.peakRssKb?.[0]).toBeGreaterThan(0);
     // Every target of issue 10, each with a verdict.
     expect(report.targets).toHaveLength(10);
     for (const t of report.targets) expect(['met', 'not met', 'not measured']).toContain(t.status);

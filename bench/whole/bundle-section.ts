@@ -30,15 +30,6 @@ export async function bundleSection(bench: Bench): Promise<void> {
 
 /** Targets of issue 10 outside this benchmark's reach, printed so none is silently dropped. */
 export function unmeasuredTargets(bench: Bench): void {
-  const throughput = bench.results.throughput as { ours?: { peakRssKb?: number[] } } | undefined;
-  const peak = throughput?.ours?.peakRssKb;
-  bench.targets.push({
-    name: 'memory with the store pipeline full bounded by the configured bytes in flight',
-    figure: peak === undefined ? '' : `CLI peak RSS ${fmt(Math.max(...peak) / 1024)} MiB in the throughput run`,
-    threshold: '<= bytes-in-flight bound + baseline',
-    status: 'not measured',
-    note: 'configured: 32 MiB of buffered stores + 16 MiB fetch window (lambda/sync/limits.ts) over the idle baseline',
-  });
   bench.targets.push({
     name: 'issue-6 backlog (100,000 messages through the handler) through the 15 ms proxy: msg/s, GB-s per 1M',
     figure: '',

@@ -7,7 +7,7 @@ import type { S3Server } from '../../test/support/s3-server.js';
 import type { EventBridgeServer } from './eventbridge-server.js';
 
 /** The bench users; every one has PASSWORD. */
-export const USERS = ['latency', 'throughput', 's3', 'mem1', 'membig'] as const;
+export const USERS = ['latency', 'throughput', 's3', 'mem1', 'membig', 'mempipe'] as const;
 /** The bench password (a throwaway for a loopback Dovecot), passed to the CLI as $BENCH_PW. */
 export const PASSWORD = 'bench-whole-pw 7';
 
@@ -20,6 +20,11 @@ export interface Sizes {
   s3MessageBytes: number;
   smallBytes: number;
   bigBytes: number;
+  /** Messages of the pipeline-full run, each just under the in-memory threshold. */
+  pipelineMessages: number;
+  pipelineMessageBytes: number;
+  /** One-way delay of the S3 / EventBridge proxy in the pipeline-full run (a slow store), ms. */
+  pipelineDelayMs: number;
   /** One-way delay of the POP3 latency proxy, ms. */
   popDelayMs: number;
   /** One-way delay of the S3 / EventBridge proxy, ms. */

@@ -2,7 +2,8 @@
  * Section (5): peak RSS of the CLI process taking in one 1 MiB message, then one big message
  * (100 MiB by default), into the local folder and into S3 (multipart) + EventBridge on loopback.
  * The growth between the two is what the message's size costs in memory: a streaming path keeps
- * it near zero. mpop into a maildir with the big message is the reference.
+ * it near zero. mpop into a maildir with the big message is the reference. Then memory with
+ * the store pipeline full (pipeline-memory.ts).
  */
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -11,6 +12,7 @@ import { fmt, median } from '../report.js';
 import { emptyBucket } from './buckets.js';
 import { judge, type Bench } from './context.js';
 import { prepareMpopMaildir, runCli, writeCliConfig } from './contenders.js';
+import { pipelineMemory } from './pipeline-memory.js';
 import { interleave, summarize } from './series.js';
 
 const CONTENDERS = ['local 1 MiB', 'local big', 's3 1 MiB', 's3 big', 'mpop big'] as const;
@@ -67,6 +69,7 @@ export async function memorySection(bench: Bench): Promise<void> {
       title: `peak RSS with one ${fmt(bigMiB)} MiB message`, unit: 'MiB', lowerIsBetter: true,
       bars: [{ label: 'ours, local folder', value: rss('local big') }, { label: 'ours, S3 multipart', value: rss('s3 big') }, { label: 'mpop, maildir', value: rss('mpop big') }],
     });
+    await pipelineMemory(bench, s3);
   } finally {
     await mpop.dispose();
     s3.destroy();

@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { makeMessage } from '../../test/support/corpus.js';
 import { startDovecot, type DovecotServer } from '../../test/support/dovecot.js';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
+import { SYNC_LIMITS } from '../../lambda/sync/limits.js';
 import { mpopVersion } from '../mpop.js';
 import { fmt, table } from '../report.js';
 import { awsSection } from './aws-section.js';
@@ -66,6 +67,9 @@ const SIZES: Sizes = {
   s3MessageBytes: 8 * KIB,
   smallBytes: MIB,
   bigBytes: (QUICK ? 8 : 100) * MIB,
+  pipelineMessages: QUICK ? 24 : 64,
+  pipelineMessageBytes: SYNC_LIMITS.inMemoryBodyBytes - 16 * KIB,
+  pipelineDelayMs: 100,
   popDelayMs: 10,
   awsDelayMs: 15,
 };
@@ -186,6 +190,7 @@ async function seedMailboxes(dovecot: DovecotServer): Promise<void> {
   if (SECTIONS.has('memory')) {
     await dovecot.seed('mem1', [makeMessage(1, SIZES.smallBytes)]);
     await dovecot.seed('membig', [makeMessage(2, SIZES.bigBytes)]);
+    await seed('mempipe', SIZES.pipelineMessages, SIZES.pipelineMessageBytes);
   }
   log(`seeded in ${fmt((performance.now() - started) / 1000)} s`);
 }

@@ -23,6 +23,7 @@ import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
 import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
+import { StreamReclaimer } from '../reclaim.js';
 import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
 import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
 import { closeFd, closeFdSync, linkPath, openFd, unlinkIfPresent, unlinkIfPresentSync, writeAllFd, writeAllFdSync, writevAllFd } from './fd-io.js';
@@ -63,6 +64,8 @@ export class FolderMessageStore implements MessageStore {
   private committed: Promise<void> = Promise.resolve();
   /** Set when a sync failed: which earlier writes are on disk is unknown, so no later commit may succeed. */
   private broken: AdapterError | undefined;
+  /** One for every put(): dead socket buffers and copies of many small bodies add up too. */
+  private readonly reclaimer = new StreamReclaimer();
 
   constructor(options: FolderMessageStoreOptions) {
     if (options.dir === '') throw new AdapterError('INVALID_CONFIG', 'permanent', 'dir is required');
@@ -88,9 +91,11 @@ export class FolderMessageStore implements MessageStore {
         writeAllFdSync(fd, bytes);
         size = bytes.byteLength;
         sha256 = createHash('sha256').update(bytes).digest('hex');
+        // Counted like a streamed body: many small stores leave dead buffers too.
+        this.reclaimer.add(size);
       } else {
         fd = await this.createTemp(temp, folder);
-        ({ size, sha256 } = await writeBody(fd, request.body));
+        ({ size, sha256 } = await writeBody(fd, request.body, this.reclaimer));
       }
       const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
       try {
@@ -307,8 +312,11 @@ function sidecarText(request: StoreRequest, size: number, sha256: string): strin
   return `${JSON.stringify({ contentType: MESSAGE_CONTENT_TYPE, ...messageMetadata(request, size, sha256) }, null, 2)}\n`;
 }
 
-/** Streams the body into `handle`, hashing; small chunks are gathered into one write(2). */
-async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+/**
+ * Streams the body into `handle`, hashing; small chunks are gathered into one write(2). A big
+ * body's dead socket buffers are freed as it streams, not once V8 gets round to it (reclaim.ts).
+ */
+async function writeBody(fd: number, body: AsyncIterable<Uint8Array>, reclaimer: StreamReclaimer): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   let gathered: Uint8Array[] = [];
@@ -316,9 +324,11 @@ async function writeBody(fd: number, body: AsyncIterable<Uint8Array>): Promise<{
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
     const data = gathered;
+    const bytes = gatheredBytes;
     gathered = [];
     gatheredBytes = 0;
     await (data.length === 1 ? writeAllFd(fd, data[0] as Uint8Array) : writevAllFd(fd, data));
+    reclaimer.add(bytes);
   };
   for await (const chunk of fromSource(body)) {
     hash.update(chunk);

@@ -8,6 +8,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { writeAll } from '../file-io.js';
+import { StreamReclaimer } from '../reclaim.js';
 
 /** S3's ceiling on the number of parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -40,9 +41,15 @@ export interface SpooledBody {
 
 /**
  * Consumes `body`. Keeps at most `partSize` bytes (plus one chunk) in memory; past that, writes
- * everything to a temp file under `tmpDir`, awaiting each write so memory stays flat.
+ * everything to a temp file under `tmpDir`, awaiting each write so memory stays flat. Every
+ * octet read is counted by `reclaimer`, which frees the dead buffers behind it (reclaim.ts).
  */
-export async function readBody(body: AsyncIterable<Uint8Array>, partSize: number, tmpDir: string): Promise<BufferedBody | SpooledBody> {
+export async function readBody(
+  body: AsyncIterable<Uint8Array>,
+  partSize: number,
+  tmpDir: string,
+  reclaimer = new StreamReclaimer(),
+): Promise<BufferedBody | SpooledBody> {
   const iterator = body[Symbol.asyncIterator]();
   const whole = createHash('sha256');
   const head: Uint8Array[] = [];
@@ -53,13 +60,17 @@ export async function readBody(body: AsyncIterable<Uint8Array>, partSize: number
       const next = await iterator.next();
       if (next.done) {
         finished = true;
-        const bytes = Buffer.concat(head, size);
+        // One chunk (the sync core hands a buffered message over whole): a view, not a copy, so a
+        // store in flight holds its message once, not twice.
+        const only = head.length === 1 ? (head[0] as Uint8Array) : undefined;
+        const bytes = only === undefined ? Buffer.concat(head, size) : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
         return { kind: 'buffered', bytes, size, sha256: whole.update(bytes).digest() };
       }
       head.push(next.value);
       size += next.value.byteLength;
+      reclaimer.add(next.value.byteLength);
     }
-    const spooled = await spool(head, iterator, whole, partSize, tmpDir);
+    const spooled = await spool(head, iterator, whole, partSize, tmpDir, reclaimer);
     finished = true;
     return spooled;
   } finally {
@@ -83,6 +94,7 @@ async function spool(
   whole: ReturnType<typeof createHash>,
   partSize: number,
   tmpDir: string,
+  reclaimer: StreamReclaimer,
 ): Promise<SpooledBody> {
   const path = join(tmpDir, `pop3-ingest-${randomBytes(12).toString('hex')}.spool`);
   let handle: FileHandle | undefined;
@@ -115,6 +127,7 @@ async function spool(
       throw new AdapterError('STORE_FAILED', 'permanent', `message exceeds ${MAX_PARTS} parts of ${partSize} bytes`);
     }
     await disk(() => writeAll(handle as FileHandle, chunk));
+    reclaimer.add(chunk.byteLength);
   };
 
   try {
