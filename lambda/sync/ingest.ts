@@ -210,7 +210,9 @@ export class Ingestor {
     }
     // Room first (by LIST's hint), then read: the octets held stay within the budget.
     await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
-    const buffered = await readAll(capture.tee(source));
+    // LIST's size for a message; for TOP a small start (it returns a fraction of the message).
+    const hint = Math.min(job.m.size, job.fetch === 'full' ? SYNC_LIMITS.inMemoryBodyBytes : 8 * 1024);
+    const buffered = await readAll(capture.tee(source), hint);
     // The bytes are at hand: a conflict is retried under the next generation without a second RETR.
     this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, buffered));
   }
@@ -411,22 +413,26 @@ async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Prom
 }
 
 /** Reads a whole (small) body into one buffer. */
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
+/**
+ * Reads a body into one buffer sized from LIST's `sizeHint` (grown by doubling if the server
+ * under-counted): one copy per chunk, where a copy per chunk plus a final concatenation left a
+ * dead second copy of every buffered message for the GC (issue 10, memory with the pipeline full).
+ */
+async function readAll(body: AsyncIterable<Uint8Array>, sizeHint: number): Promise<Uint8Array> {
+  let out = new Uint8Array(Math.max(sizeHint, 1024));
   let length = 0;
   for await (const chunk of body) {
-    // Copy: a source may reuse its buffers once the next chunk is pulled.
-    chunks.push(chunk.slice());
+    if (length + chunk.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, length + chunk.length));
+      grown.set(out.subarray(0, length));
+      out = grown;
+    }
+    // Copied: a source may reuse its buffers once the next chunk is pulled.
+    out.set(chunk, length);
     length += chunk.length;
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  // A server that over-counted (or a TOP fetch) leaves slack: keep it only when it is small.
+  return length * 2 >= out.length ? out.subarray(0, length) : out.slice(0, length);
 }
 
 /** Iterates `body` until `done()` or its end, then closes it (return() destroys the source). */
