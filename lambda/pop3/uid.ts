@@ -50,6 +50,8 @@ export interface UidlListing {
   msg(i: number): number;
   /** UID of valid entry `i`, as a flat string (no slice of the line it came from). */
   uid(i: number): string;
+  /** Copies the UID of valid entry `i` (one octet a character) into `target` at `offset`; returns its length. */
+  writeUid(i: number, target: Uint8Array, offset: number): number;
   readonly entries: UidlEntry[];
   readonly rejected: RejectedUid[];
 }
@@ -292,6 +294,15 @@ class UidColumns implements UidlListing {
     if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
     const start = this.starts[i] as number;
     return this.bytes.toString('latin1', start, start + (this.lengths[i] as number));
+  }
+
+  writeUid(i: number, target: Uint8Array, offset: number): number {
+    if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
+    const start = this.starts[i] as number;
+    const length = this.lengths[i] as number;
+    // A loop, not set(subarray): UIDs are short, and a view per UID is an object per UID.
+    for (let k = 0; k < length; k++) target[offset + k] = this.bytes[start + k] as number;
+    return length;
   }
 
   get entries(): UidlEntry[] {

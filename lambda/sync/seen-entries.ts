@@ -8,9 +8,11 @@
  * Changes since the last save are journaled so a checkpoint writes only them (state-codec.ts):
  * loud records set, quiet records added (a new run), hashes removed.
  */
-import type { ListedMessage } from './ports.js';
-import { HASH_BYTES, NO_SIZE, QuietRun, fromQuiet, hexAt, keyPrefixOf, mergeRuns, runOf, toQuiet, uidDigest, type QuietRecord } from './quiet-run.js';
+import { asListing, type ListingInput } from './listing.js';
+import type { Listing } from './ports.js';
+import { HASH_BYTES, NO_SIZE, QuietRun, compareHash, fromQuiet, hexAt, keyPrefixOf, mergeRuns, runOf, toQuiet, uidDigest, type QuietRecord } from './quiet-run.js';
 import type { SeenEntry } from './state.js';
+import { UidDigester } from './uid-digests.js';
 
 /** What a save writes: hashes removed, loud records set, quiet records added. */
 export interface EntryChanges {
@@ -42,7 +44,7 @@ export class SeenEntries {
   private removedSinceSave = new Set<string>();
   private loudChanged = new Set<string>();
   private mutations = 0;
-  private lastMatch: { listing: readonly ListedMessage[]; mutations: number; match: ListingMatch } | undefined;
+  private lastMatch: { listing: Listing; mutations: number; match: ListingMatch } | undefined;
 
   constructor(readonly mailboxId: string) {}
 
@@ -137,7 +139,8 @@ export class SeenEntries {
   }
 
   /** Compares `listing` with every entry (memoized until the next change). */
-  match(listing: readonly ListedMessage[]): ListingMatch {
+  match(input: ListingInput): ListingMatch {
+    const listing = asListing(input);
     const last = this.lastMatch;
     if (last !== undefined && last.listing === listing && last.mutations === this.mutations) return last.match;
     const match = new ListingMatch(this, listing);
@@ -275,8 +278,9 @@ const PENDING = -3;
 
 /**
  * A listing compared with the entries: for each listed message where its entry is, and the
- * entries not listed (gone). One SHA-256 per listed UID and a binary search in the columns;
- * no object per message unless asked for (`entry(i)`).
+ * entries not listed (gone). The UID hashes of the whole listing are computed in one pass
+ * from its octets (uid-digests.ts) and looked up by binary search in the columns; a loud entry
+ * is found by its hash too. No object or string per listed message unless asked for (`entry(i)`).
  */
 export class ListingMatch {
   /** Per listing position: NONE, LOUD, PENDING, or the index of the run holding it. */
@@ -287,26 +291,29 @@ export class ListingMatch {
   /** Listed UIDs with a record whose status is not 'deleted'. */
   readonly knownListed: number;
 
-  constructor(private readonly entries: SeenEntries, private readonly listing: readonly ListedMessage[]) {
+  constructor(private readonly entries: SeenEntries, private readonly listing: Listing) {
     const { runs, loud, pending } = entries.internals;
     const n = listing.length;
     this.where = new Int8Array(n);
     this.index = new Int32Array(n);
     const seen = runs.map((run) => new Uint8Array(run.n));
-    const loudSeen = new Set<string>();
+    const louds = loudIndex(entries.mailboxId, loud);
+    const loudSeen = new Uint8Array(louds.uids.length);
     const pendingSeen = new Set<string>();
+    const digester = new UidDigester(entries.mailboxId);
+    const writeUid = (i: number, target: Uint8Array, offset: number): number => listing.writeUid(i, target, offset);
+    const hash = new Uint8Array(HASH_BYTES);
     let knownListed = 0;
     for (let i = 0; i < n; i++) {
-      const uid = (listing[i] as ListedMessage).uid;
-      const l = loud.get(uid);
-      if (l !== undefined) {
+      digester.digestOne(writeUid, i, hash, 0);
+      this.where[i] = NONE;
+      const l = louds.uids.length === 0 ? -1 : louds.find(hash);
+      if (l >= 0) {
         this.where[i] = LOUD;
-        loudSeen.add(uid);
-        if (l.status !== 'deleted') knownListed += 1;
+        loudSeen[l] = 1;
+        if ((loud.get(louds.uids[l] as string) as SeenEntry).status !== 'deleted') knownListed += 1;
         continue;
       }
-      this.where[i] = NONE;
-      const hash = uidDigest(entries.mailboxId, uid);
       for (let r = 0; r < runs.length; r++) {
         const at = (runs[r] as QuietRun).find(hash);
         if (at >= 0) {
@@ -326,10 +333,11 @@ export class ListingMatch {
       if (this.where[i] !== NONE) knownListed += 1;
     }
     this.knownListed = knownListed;
-    for (const [uid, e] of loud) {
-      if (loudSeen.has(uid)) continue;
-      this.gone.push({ uid, hashHex: hexAt(uidDigest(entries.mailboxId, uid)), status: e.status, firstSeen: e.firstSeen, deleteSent: e.deleteSent === true, sizeHint: e.listSize ?? e.size ?? -1 });
-    }
+    louds.uids.forEach((uid, l) => {
+      if (loudSeen[l] === 1) return;
+      const e = loud.get(uid) as SeenEntry;
+      this.gone.push({ uid, hashHex: hexAt(louds.hashes, l * HASH_BYTES), status: e.status, firstSeen: e.firstSeen, deleteSent: e.deleteSent === true, sizeHint: e.listSize ?? e.size ?? -1 });
+    });
     runs.forEach((run, r) => {
       const marks = seen[r] as Uint8Array;
       if (run.live === marks.reduce((a, b) => a + b, 0)) return;
@@ -344,8 +352,8 @@ export class ListingMatch {
   /** The record of listed message `i` (by position in the listing), or undefined when unknown. */
   entry(i: number): SeenEntry | undefined {
     const where = this.where[i] as number;
-    const uid = (this.listing[i] as ListedMessage).uid;
     if (where === NONE) return undefined;
+    const uid = this.listing.uid(i);
     if (where === LOUD || where === PENDING) return this.entries.get(uid);
     return this.entries.expand(uid, (this.entries.internals.runs[where] as QuietRun).record(this.index[i] as number));
   }
@@ -363,6 +371,30 @@ export class ListingMatch {
     const flags = (this.entries.internals.runs[where] as QuietRun).flags[this.index[i] as number] as number;
     return (['full', 'headers', 'skipped', 'seeded'] as const)[flags & 3];
   }
+}
+
+/** The loud entries' UIDs with their hashes sorted, so a listed UID's hash finds its loud entry. */
+function loudIndex(mailboxId: string, loud: ReadonlyMap<string, SeenEntry>): { uids: string[]; hashes: Uint8Array; find(hash: Uint8Array): number } {
+  const rows = [...loud.keys()].map((uid) => ({ uid, hash: uidDigest(mailboxId, uid) }));
+  rows.sort((a, b) => compareHash(a.hash, 0, b.hash, 0));
+  const hashes = new Uint8Array(rows.length * HASH_BYTES);
+  rows.forEach((row, l) => hashes.set(row.hash, l * HASH_BYTES));
+  return {
+    uids: rows.map((row) => row.uid),
+    hashes,
+    find(hash: Uint8Array): number {
+      let lo = 0;
+      let hi = rows.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareHash(hashes, mid * HASH_BYTES, hash, 0);
+        if (c === 0) return mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    },
+  };
 }
 
 function quietGone(hashHex: string, r: QuietRecord): GoneEntry {
