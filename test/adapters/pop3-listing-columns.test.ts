@@ -36,6 +36,11 @@ describe('the POP3 listing columns', () => {
     expect(octets).toEqual(['a1', 'b2', 'c3']);
   });
 
+  it('keep a LIST size of 4 GiB or more exactly (LIST allows 15 digits)', () => {
+    const { messages } = listing(['1 a1', '2 b2', '3 c3'], ['1 5000000000', '2 4294967294', '3 999999999999999']);
+    expect(messages.map((m) => m.size)).toEqual([5000000000, 4294967294, 999999999999999]);
+  });
+
   it('leave out and report a message UIDL names but LIST does not (an inconsistent listing)', () => {
     const { messages, rejected } = listing(['1 a1', '2 b2', '3 c3'], ['1 10', '3 30']);
     expect(messages.map((m) => m.uid)).toEqual(['a1', 'c3']);
