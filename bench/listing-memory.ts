@@ -70,7 +70,7 @@ async function client(port: number): Promise<void> {
   const mailbox = await source.open();
   try {
     const listing = await mailbox.listMessages();
-    outcome = `listed: ${listing.messages.length} usable, ${listing.rejected.length} rejected`;
+    outcome = `listed: ${listing.listing.length} usable, ${listing.rejected.length} rejected`;
     await mailbox.quit();
   } catch (error) {
     outcome = `refused: ${(error as { code?: string }).code ?? ''} ${(error as Error).message}`;

@@ -28,6 +28,7 @@ import { FileStateStore } from '../../lambda/adapters/local/state-file.js';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { StateKeeper } from '../../lambda/sync/checkpoint.js';
 import { messageKey } from '../../lambda/sync/keys.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 
 const CHILD = fileURLToPath(new URL('./poll-child.mjs', import.meta.url));
 const { values: args } = parseArgs({
@@ -180,7 +181,7 @@ async function synthesizeState(j: { host: string; port: number; caFile: string; 
   const { readFile } = await import('node:fs/promises');
   const source = createPop3MailSource({ host: j.host, port: j.port, tls: 'implicit', ca: await readFile(j.caFile, 'utf8'), credentials: { user: j.user, password: j.password } });
   const session = await source.open();
-  const { messages } = await session.listMessages();
+  const messages = listedMessages((await session.listMessages()).listing);
   await session.quit();
   const keeper = await StateKeeper.load(new FileStateStore({ dir: j.stateDir }), { now: () => new Date() }, j.mailboxId);
   const firstSeen = new Date().toISOString();

@@ -18,6 +18,7 @@
  */
 import { Pop3Error } from './errors.js';
 import { escapeServerText } from './escape.js';
+import { OctetChunks } from './octet-chunks.js';
 
 /** One LIST entry: a message number and its size hint (RFC 1939 scan listing). */
 export interface ListEntry {
@@ -50,6 +51,8 @@ export interface UidlListing {
   msg(i: number): number;
   /** UID of valid entry `i`, as a flat string (no slice of the line it came from). */
   uid(i: number): string;
+  /** Copies the UID of valid entry `i` (one octet a character) into `target` at `offset`; returns its length. */
+  writeUid(i: number, target: Uint8Array, offset: number): number;
   readonly entries: UidlEntry[];
   readonly rejected: RejectedUid[];
 }
@@ -144,14 +147,13 @@ const EMPTY = -1;
 
 /**
  * Streams a UIDL listing, one line at a time, into a validated UidlListing. Valid UIDs are
- * copied as octets into one buffer (start, length, message number in typed arrays); duplicates
- * are found with an open-addressing table of entry indexes keyed by an FNV-1a hash of the
- * octets, so a listing costs about its UID octets plus ~20 octets a message, and no string,
- * Map or Set entry per message.
+ * copied as octets into 1 MiB chunks (octet-chunks.ts), with position, length and message
+ * number in typed arrays; duplicates are found with an open-addressing table of entry indexes
+ * keyed by an FNV-1a hash of the octets, so a listing costs about its UID octets plus ~10
+ * octets a message once listed (~30 while listing), and no string, Map or Set entry per message.
  */
 export class UidlCollector {
-  private bytes = Buffer.allocUnsafe(1 << 16);
-  private used = 0;
+  private readonly bytes = new OctetChunks();
   private starts = new Uint32Array(1024);
   private lengths = new Uint8Array(1024);
   private msgs = new Uint32Array(1024);
@@ -200,12 +202,16 @@ export class UidlCollector {
     }
     this.table = new Int32Array(0);
     this.seenMsg = new Uint8Array(0);
-    return new UidColumns(this.bytes.subarray(0, this.used), this.starts.subarray(0, kept), this.lengths.subarray(0, kept), this.msgs.subarray(0, kept), rejected);
+    this.dup = new Uint8Array(0);
+    // Copies at the exact length: the growing arrays hold up to twice what the listing needs,
+    // for the whole poll (issue 15: a kept mailbox's listing is most of an idle poll's memory).
+    this.bytes.trim();
+    return new UidColumns(this.bytes, this.starts.slice(0, kept), this.lengths.slice(0, kept), this.msgs.slice(0, kept), rejected);
   }
 
   private uidAt(i: number): string {
     const start = this.starts[i] as number;
-    return this.bytes.toString('latin1', start, start + (this.lengths[i] as number));
+    return this.bytes.toString(start, this.lengths[i] as number);
   }
 
   private add(msg: number, uid: string): void {
@@ -215,15 +221,8 @@ export class UidlCollector {
     this.lengths = grown(this.lengths, i, cap, (n) => new Uint8Array(n));
     this.msgs = grown(this.msgs, i, cap, (n) => new Uint32Array(n));
     this.dup = grown(this.dup, i, cap, (n) => new Uint8Array(n));
-    if (this.used + uid.length > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + uid.length));
-      this.bytes.copy(bigger, 0, 0, this.used);
-      this.bytes = bigger;
-    }
     // UIDs are 0x21-0x7E (checked above): one octet per character.
-    const start = this.used;
-    this.used += this.bytes.write(uid, start, 'latin1');
-    this.starts[i] = start;
+    this.starts[i] = this.bytes.append(uid);
     this.lengths[i] = uid.length;
     this.msgs[i] = msg;
     this.n = i + 1;
@@ -255,19 +254,25 @@ export class UidlCollector {
   }
 
   private hashOf(i: number): number {
-    const start = this.starts[i] as number;
+    const position = this.starts[i] as number;
+    const chunk = this.bytes.chunkAt(position);
+    const start = this.bytes.offsetOf(position);
     const end = start + (this.lengths[i] as number);
     let h = 0x811c9dc5;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ (this.bytes[k] as number), 0x01000193);
+    for (let k = start; k < end; k++) h = Math.imul(h ^ (chunk[k] as number), 0x01000193);
     return h >>> 0;
   }
 
   private sameUid(a: number, b: number): boolean {
     const length = this.lengths[a] as number;
     if (length !== this.lengths[b]) return false;
-    const sa = this.starts[a] as number;
-    const sb = this.starts[b] as number;
-    for (let k = 0; k < length; k++) if (this.bytes[sa + k] !== this.bytes[sb + k]) return false;
+    const pa = this.starts[a] as number;
+    const pb = this.starts[b] as number;
+    const ca = this.bytes.chunkAt(pa);
+    const cb = this.bytes.chunkAt(pb);
+    const sa = this.bytes.offsetOf(pa);
+    const sb = this.bytes.offsetOf(pb);
+    for (let k = 0; k < length; k++) if (ca[sa + k] !== cb[sb + k]) return false;
     return true;
   }
 }
@@ -275,7 +280,7 @@ export class UidlCollector {
 /** The valid entries of a UIDL listing as columns over the UID octets. */
 class UidColumns implements UidlListing {
   constructor(
-    private readonly bytes: Buffer, private readonly starts: Uint32Array, private readonly lengths: Uint8Array,
+    private readonly bytes: OctetChunks, private readonly starts: Uint32Array, private readonly lengths: Uint8Array,
     private readonly msgs: Uint32Array, readonly rejected: RejectedUid[],
   ) {}
 
@@ -290,8 +295,18 @@ class UidColumns implements UidlListing {
 
   uid(i: number): string {
     if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
-    const start = this.starts[i] as number;
-    return this.bytes.toString('latin1', start, start + (this.lengths[i] as number));
+    return this.bytes.toString(this.starts[i] as number, this.lengths[i] as number);
+  }
+
+  writeUid(i: number, target: Uint8Array, offset: number): number {
+    if (!(i >= 0 && i < this.msgs.length)) throw new RangeError(`UIDL entry ${i} out of range`);
+    const position = this.starts[i] as number;
+    const chunk = this.bytes.chunkAt(position);
+    const start = this.bytes.offsetOf(position);
+    const length = this.lengths[i] as number;
+    // A loop, not set(subarray): UIDs are short, and a view per UID is an object per UID.
+    for (let k = 0; k < length; k++) target[offset + k] = chunk[start + k] as number;
+    return length;
   }
 
   get entries(): UidlEntry[] {
@@ -301,12 +316,17 @@ class UidColumns implements UidlListing {
   }
 }
 
+/** Marks a message number LIST did not name. */
+const UNLISTED = 0xffffffff;
+
 /**
- * A LIST reply as sizes keyed by message number: one float64 per message number (an exact
- * integer up to 2^53), not an object per entry, so LIST beside UIDL adds 8 octets a message.
+ * A LIST reply as sizes keyed by message number: one uint32 per message number, not an object
+ * per entry, so LIST beside UIDL adds 4 octets a message. The rare size of 4 GiB or more (LIST
+ * allows 15 digits) is kept aside in a Map.
  */
 export class ListSizes {
-  private sizes = new Float64Array(64).fill(Number.NaN);
+  private sizes = new Uint32Array(64).fill(UNLISTED);
+  private readonly huge = new Map<number, number>();
   private count = 0;
 
   constructor(private readonly maxEntries: number) {}
@@ -323,29 +343,36 @@ export class ListSizes {
     if (msg >= this.sizes.length) {
       let length = this.sizes.length;
       while (length <= msg) length *= 2;
-      const grown = new Float64Array(Math.min(length, this.maxEntries + 1)).fill(Number.NaN);
+      const grown = new Uint32Array(Math.min(length, this.maxEntries + 1)).fill(UNLISTED);
       grown.set(this.sizes);
       this.sizes = grown;
     }
-    if (!Number.isNaN(this.sizes[msg] as number)) {
+    if (this.sizes[msg] !== UNLISTED) {
       throw new Pop3Error('POP3_PROTOCOL', 'message number listed twice in LIST', { serverText: String(msg) });
     }
-    this.sizes[msg] = size;
+    if (size >= UNLISTED) {
+      this.huge.set(msg, size);
+      this.sizes[msg] = UNLISTED - 1;
+    } else {
+      this.sizes[msg] = size;
+    }
     this.count++;
   }
 
   /** The size LIST gave for `msg`, or undefined when it did not list it. */
   get(msg: number): number | undefined {
-    const size = msg < this.sizes.length ? (this.sizes[msg] as number) : Number.NaN;
-    return Number.isNaN(size) ? undefined : size;
+    const size = msg < this.sizes.length ? (this.sizes[msg] as number) : UNLISTED;
+    if (size === UNLISTED) return undefined;
+    return size === UNLISTED - 1 ? (this.huge.get(msg) ?? size) : size;
   }
 
   /** Every entry, by message number. */
   entries(): ListEntry[] {
     const out: ListEntry[] = [];
-    this.sizes.forEach((size, msg) => {
-      if (!Number.isNaN(size)) out.push({ msg, size });
-    });
+    for (let msg = 0; msg < this.sizes.length; msg++) {
+      const size = this.get(msg);
+      if (size !== undefined) out.push({ msg, size });
+    }
     return out;
   }
 }

@@ -5,7 +5,8 @@
 import type { CircuitStats } from './events.js';
 import type { MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
-import type { ListedMessage, MailboxCapabilities } from './ports.js';
+import { asListing, type ListingInput } from './listing.js';
+import type { ListedMessage, Listing, MailboxCapabilities } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
 import type { MailboxPolicy } from './types.js';
 
@@ -46,8 +47,13 @@ export interface PlanContext {
   expire?: number | 'never';
 }
 
-/** Builds the plan. `work` respects maxMessages and maxBytes (LIST sizes, hints only). */
-export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, context: PlanContext = { now: new Date() }): Plan {
+/**
+ * Builds the plan. `work` respects maxMessages and maxBytes (LIST sizes, hints only). Objects
+ * are built only for the messages in `fresh` (those the poll may act on): a quiet listed
+ * message is skipped from the columns.
+ */
+export function planPoll(policy: MailboxPolicy, input: ListingInput, state: SeenState, context: PlanContext = { now: new Date() }): Plan {
+  const listing = asListing(input);
   const maxSize = policy.limits.maxMessageSize ?? SYNC_LIMITS.defaultMaxMessageSize;
   const maxMessages = policy.limits.maxMessages ?? Number.POSITIVE_INFINITY;
   const maxBytes = policy.limits.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -56,10 +62,10 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
   const order = byMessageNumber(listing);
   for (let k = 0; k < listing.length; k++) {
     const i = order === undefined ? k : (order[k] as number);
-    const m = listing[i] as ListedMessage;
     // A quiet record (stored or skipped, acknowledged) needs nothing unless a header-only message may be upgraded.
     const quiet = match.quietKind(i);
     if (quiet === 'full' || quiet === 'skipped' || quiet === 'seeded' || (quiet === 'headers' && policy.mode !== 'full')) continue;
+    const m = listing.at(i);
     const action = ingestAction(policy, m, match.entry(i), maxSize);
     if (action) fresh.push({ ...m, action });
   }
@@ -87,11 +93,11 @@ export function planPoll(policy: MailboxPolicy, listing: readonly ListedMessage[
  * Listing positions in message-number order, or undefined when the listing is already in that
  * order (the mail source sorts it): an idle poll of a huge kept mailbox then sorts nothing.
  */
-function byMessageNumber(listing: readonly ListedMessage[]): number[] | undefined {
+function byMessageNumber(listing: Listing): Uint32Array | undefined {
   let sorted = true;
-  for (let i = 1; i < listing.length && sorted; i++) sorted = (listing[i - 1] as ListedMessage).msg < (listing[i] as ListedMessage).msg;
+  for (let i = 1; i < listing.length && sorted; i++) sorted = listing.msg(i - 1) < listing.msg(i);
   if (sorted) return undefined;
-  return listing.map((_, i) => i).sort((a, b) => (listing[a] as ListedMessage).msg - (listing[b] as ListedMessage).msg);
+  return Uint32Array.from({ length: listing.length }, (_, i) => i).sort((a, b) => listing.msg(a) - listing.msg(b));
 }
 
 /**
@@ -132,7 +138,8 @@ function actionFor(policy: MailboxPolicy, m: ListedMessage, maxSize: number): Pl
  * (each new message matched at most once). Not counted as known: UIDs we deleted, removed by
  * the server's EXPIRE 0 at our QUIT, or older than the server's EXPIRE days.
  */
-export function checkCircuit(listing: readonly ListedMessage[], state: SeenState, context: PlanContext = { now: new Date() }): CircuitVerdict {
+export function checkCircuit(input: ListingInput, state: SeenState, context: PlanContext = { now: new Date() }): CircuitVerdict {
+  const listing = asListing(input);
   const match = state.entries.match(listing);
   const expireMs = typeof context.expire === 'number' ? context.expire * DAY_MS : undefined;
   // Listed UIDs with a record that is not 'deleted' are known and present.
@@ -147,13 +154,14 @@ export function checkCircuit(listing: readonly ListedMessage[], state: SeenState
   }
   const newSizes = new Map<number, number>();
   let unknownListed = 0;
-  listing.forEach((m, i) => {
-    if (match.isQuiet(i)) return;
+  for (let i = 0; i < listing.length; i++) {
+    if (match.isQuiet(i)) continue;
     const entry = match.entry(i);
-    if (entry && entry.status !== 'deleted') return;
+    if (entry && entry.status !== 'deleted') continue;
     unknownListed += 1;
-    newSizes.set(m.size, (newSizes.get(m.size) ?? 0) + 1);
-  });
+    const size = listing.size(i);
+    newSizes.set(size, (newSizes.get(size) ?? 0) + 1);
+  }
   let reappeared = 0;
   for (const size of goneSizes) {
     const left = newSizes.get(size) ?? 0;
@@ -178,11 +186,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * acknowledged, or owed and republished in this poll) and, for after-days N, first seen N days ago. Header-only, skipped and
  * failed messages are never deleted: their body is stored nowhere.
  */
-export function dueForDeletion(policy: MailboxPolicy, listing: readonly ListedMessage[], state: SeenState, now: Date): ListedMessage[] {
+export function dueForDeletion(policy: MailboxPolicy, input: ListingInput, state: SeenState, now: Date): ListedMessage[] {
   if (policy.delete.kind === 'never') return [];
+  const listing = asListing(input);
   const out: ListedMessage[] = [];
   const match = state.entries.match(listing);
-  for (const [i, m] of listing.entries()) {
+  for (let i = 0; i < listing.length; i++) {
+    // Only full, published records are due: a quiet header-only or skipped one is not.
+    if (match.isQuiet(i) && match.quietKind(i) !== 'full') continue;
     const entry = match.entry(i);
     // Unpublished ones too: their identity is confirmed now, their event republished first,
     // and selectDeletes takes only those acknowledged by then.
@@ -191,7 +202,7 @@ export function dueForDeletion(policy: MailboxPolicy, listing: readonly ListedMe
       const age = now.getTime() - Date.parse(entry.firstSeen);
       if (age < policy.delete.days * DAY_MS) continue;
     }
-    out.push(m);
+    out.push(listing.at(i));
   }
   return out;
 }
@@ -204,7 +215,7 @@ export function dueForDeletion(policy: MailboxPolicy, listing: readonly ListedMe
  */
 export function selectDeletes(
   policy: MailboxPolicy,
-  listing: readonly ListedMessage[],
+  listing: ListingInput,
   state: SeenState,
   now: Date,
   confirmed: ReadonlySet<string>,

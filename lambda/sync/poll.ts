@@ -20,7 +20,8 @@ import { SYNC_LIMITS } from './limits.js';
 import { assertLoginAllowed, saveLoginRecord, watchLogins } from './login-delay.js';
 import { planPoll, policyWarnings, selectDeletes, type Plan, type PlanContext } from './plan.js';
 import { Recorder } from './recorder.js';
-import type { Clock, Lease, ListedMessage, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
+import { asListing, type ListingInput } from './listing.js';
+import type { Clock, Lease, Listing, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollOptions, PollSummary } from './types.js';
@@ -71,7 +72,7 @@ interface SessionHandle {
 /** What one session shows: the listing and the plan made from it against a seen-state. */
 interface Survey {
   handle: SessionHandle;
-  messages: ListedMessage[];
+  listing: Listing;
   rejected: RejectedListing[];
   plan: Plan;
 }
@@ -124,7 +125,7 @@ async function runPoll(run: PollRun): Promise<void> {
       if (logins.apply(keeper.state)) keeper.markDirty();
       report(policy, survey, keeper.state, logger, summary);
     } else {
-      survey.plan = planPoll(policy, survey.messages, keeper.state, planContext(survey.handle.session, clock));
+      survey.plan = planPoll(policy, survey.listing, keeper.state, planContext(survey.handle.session, clock));
     }
     await ingestAndDelete(run, keeper, survey, filter, renewal);
   } catch (error) {
@@ -142,8 +143,8 @@ async function runPoll(run: PollRun): Promise<void> {
 async function surveyMailbox(policy: MailboxPolicy, deps: PollDependencies, options: PollOptions, state: SeenState, clock: Clock): Promise<Survey> {
   const handle = sessionHandle(await deps.source.open(options.signal));
   try {
-    const { messages, rejected } = await handle.session.listMessages();
-    return { handle, messages, rejected, plan: planPoll(policy, messages, state, planContext(handle.session, clock)) };
+    const { listing, rejected } = await handle.session.listMessages();
+    return { handle, listing, rejected, plan: planPoll(policy, listing, state, planContext(handle.session, clock)) };
   } catch (error) {
     await handle.end('abort', error);
     throw error;
@@ -175,7 +176,7 @@ function report(policy: MailboxPolicy, survey: Survey, state: SeenState, logger:
     summary.warnings.push(warning);
     logger.warn(warning, { mailboxId: policy.id });
   }
-  summary.serverMessages = survey.messages.length + survey.rejected.length;
+  summary.serverMessages = survey.listing.length + survey.rejected.length;
   for (const r of survey.rejected) {
     summary.warnings.push(`UIDL entry of message ${r.msg} rejected (${r.reason}): ${boundText(r.uidEscaped, 100)}; left on the server untouched`);
   }
@@ -193,7 +194,7 @@ function report(policy: MailboxPolicy, survey: Survey, state: SeenState, logger:
  */
 function isIdle(survey: Survey, state: SeenState): boolean {
   if (survey.plan.work.length > 0 || survey.plan.circuit.open || state.needsRewrite === true) return false;
-  if (state.entries.match(survey.messages).gone.length > 0) return false;
+  if (state.entries.match(survey.listing).gone.length > 0) return false;
   for (const [, entry] of state.entries.loudEntries()) if (entry.status === 'unpublished') return false;
   return true;
 }
@@ -202,7 +203,7 @@ function isIdle(survey: Survey, state: SeenState): boolean {
  * Drops UIDs no longer on the server, except entries whose event is still unacknowledged:
  * their object is stored and must still be announced even if the message is gone.
  */
-export function pruneState(state: SeenState, listing: readonly ListedMessage[]): number {
+export function pruneState(state: SeenState, listing: ListingInput): number {
   let dropped = 0;
   for (const gone of state.entries.match(listing).gone) {
     if (gone.status === 'unpublished') continue;
@@ -221,12 +222,12 @@ async function ingestAndDelete(
   renewal: LeaseRenewal,
 ): Promise<void> {
   const { policy, deps, options, clock, logger, summary } = run;
-  const { handle, messages, plan } = survey;
+  const { handle, listing, plan } = survey;
   const { session } = handle;
   summary.newMessages = plan.newMessages;
   summary.backlog = plan.newMessages;
   await tripOrAcceptEpoch(run, keeper, survey);
-  if (pruneState(keeper.state, messages) > 0) keeper.markDirty();
+  if (pruneState(keeper.state, listing) > 0) keeper.markDirty();
 
   const deadline = options.deadline?.getTime();
   const shouldStop = (): boolean => {
@@ -277,7 +278,7 @@ async function ingestAndDelete(
     await handle.end('abort');
     return;
   }
-  await finish(run, handle, keeper, messages, recorder, renewal);
+  await finish(run, handle, keeper, listing, recorder, renewal);
 }
 
 /** The circuit breaker: stop before anything is fetched, unless a human accepted the new epoch. */
@@ -301,7 +302,7 @@ async function finish(
   run: PollRun,
   handle: SessionHandle,
   keeper: StateKeeper,
-  listing: readonly ListedMessage[],
+  listing: Listing,
   recorder: Recorder,
   renewal: LeaseRenewal,
 ): Promise<void> {
@@ -323,9 +324,12 @@ async function finish(
   await handle.end('quit');
   // RFC 2449 section 6.7: with EXPIRE 0 the server also removed everything we retrieved.
   const deleted = new Set(msgs);
-  const expired = handle.session.capabilities.expire === 0
-    ? listing.filter((m) => recorder.retrieved.has(m.uid) && !deleted.has(m.msg)).map((m) => m.msg)
-    : [];
+  const expired: number[] = [];
+  if (handle.session.capabilities.expire === 0 && recorder.retrieved.size > 0) {
+    for (let i = 0; i < listing.length; i++) {
+      if (!deleted.has(listing.msg(i)) && recorder.retrieved.has(listing.uid(i))) expired.push(listing.msg(i));
+    }
+  }
   if (msgs.length === 0 && expired.length === 0) return;
   summary.deleted = msgs.length;
   markEntries(keeper, listing, [...msgs, ...expired], { status: 'deleted' });
@@ -339,11 +343,15 @@ async function finish(
 }
 
 /** Applies `patch` to the state entries of the listed messages numbered in `msgs`. */
-function markEntries(keeper: StateKeeper, listing: readonly ListedMessage[], msgs: readonly number[], patch: Partial<SeenEntry>): void {
+function markEntries(keeper: StateKeeper, input: ListingInput, msgs: readonly number[], patch: Partial<SeenEntry>): void {
+  const listing = asListing(input);
   const selected = new Set(msgs);
-  for (const m of listing) {
-    const entry = keeper.state.entries.get(m.uid);
-    if (entry && selected.has(m.msg)) keeper.state.entries.set(m.uid, { ...entry, ...patch });
+  for (let i = 0; i < listing.length; i++) {
+    // The message number first: a UID string and a hash only for the selected few.
+    if (!selected.has(listing.msg(i))) continue;
+    const uid = listing.uid(i);
+    const entry = keeper.state.entries.get(uid);
+    if (entry) keeper.state.entries.set(uid, { ...entry, ...patch });
   }
   keeper.markDirty();
 }

@@ -20,6 +20,28 @@ export interface ListedMessage {
   size: number;
 }
 
+/**
+ * A mailbox's listing: UIDL and LIST joined by message number, valid entries only, as
+ * columns. Reading `length`, `msg`, `size` and `writeUid` builds no object or string, so an
+ * idle poll of a kept mailbox of a million messages costs the UID octets and a few typed
+ * arrays (issue 15); `uid(i)` and `at(i)` build one, for the messages a poll acts on.
+ * Entries are in message-number order when the source can say so (the POP3 source sorts);
+ * the sync core does not rely on it.
+ */
+export interface Listing {
+  readonly length: number;
+  /** Message number of entry `i` (0-based). */
+  msg(i: number): number;
+  /** LIST's octet count of entry `i` (a hint). */
+  size(i: number): number;
+  /** UID of entry `i`. */
+  uid(i: number): string;
+  /** Copies the UID of entry `i` (0x21-0x7E, one octet a character) into `target` at `offset`; returns its length. */
+  writeUid(i: number, target: Uint8Array, offset: number): number;
+  /** Entry `i` as an object. */
+  at(i: number): ListedMessage;
+}
+
 /** Entries UIDL returned that could not be used, with the reason (reported, never silent). */
 export interface RejectedListing {
   msg: number;
@@ -83,7 +105,7 @@ export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
 export interface MailboxSession {
   readonly capabilities: MailboxCapabilities;
   /** UIDL + LIST joined by message number; invalid or duplicate UIDs are left out and reported. */
-  listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }>;
+  listMessages(): Promise<{ listing: Listing; rejected: RejectedListing[] }>;
   /**
    * Pipelined fetch, yielding in request order. `requests` is pulled lazily, as the pipeline
    * has room; a pull that reports done may be "not now" (the caller's bound on what is in

@@ -25,6 +25,7 @@ import { isValidMailboxId, messageKey } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import { assertLoginAllowed, saveLoginRecord, watchLogins } from './login-delay.js';
 import { checkIdentity, LeaseRenewal } from './poll.js';
+import { listedMessages } from './listing.js';
 import type { Clock, ListedMessage, Logger, MailboxSession } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
 import { boundText, errorInfo, statusFor } from './summary.js';
@@ -126,7 +127,9 @@ async function runSeed(policy: MailboxPolicy, deps: SeedDeps, options: SeedOptio
   let lease: Awaited<ReturnType<typeof deps.lease.acquire>> = null;
   let renewal: LeaseRenewal | undefined;
   try {
-    const { messages, rejected } = await session.listMessages();
+    const { listing, rejected } = await session.listMessages();
+    // A seed acts on (nearly) every listed message: objects are fine here.
+    const messages = listedMessages(listing);
     summary.serverMessages = messages.length + rejected.length;
     for (const r of rejected) summary.warnings.push(`UIDL entry of message ${r.msg} rejected (${r.reason}): ${boundText(r.uidEscaped, 100)}; not seeded`);
     if (!messages.some((m) => isSeedable(seen.state.entries.get(m.uid)))) {

@@ -8,8 +8,10 @@
  * Changes since the last save are journaled so a checkpoint writes only them (state-codec.ts):
  * loud records set, quiet records added (a new run), hashes removed.
  */
-import type { ListedMessage } from './ports.js';
-import { HASH_BYTES, NO_SIZE, QuietRun, fromQuiet, hexAt, keyPrefixOf, mergeRuns, runOf, toQuiet, uidDigest, type QuietRecord } from './quiet-run.js';
+import { asListing, type ListingInput } from './listing.js';
+import type { Listing } from './ports.js';
+import { ListingMatch } from './listing-match.js';
+import { HASH_BYTES, QuietRun, fromQuiet, hexAt, keyPrefixOf, mergeRuns, runOf, toQuiet, uidDigest, type QuietRecord } from './quiet-run.js';
 import type { SeenEntry } from './state.js';
 
 /** What a save writes: hashes removed, loud records set, quiet records added. */
@@ -42,7 +44,7 @@ export class SeenEntries {
   private removedSinceSave = new Set<string>();
   private loudChanged = new Set<string>();
   private mutations = 0;
-  private lastMatch: { listing: readonly ListedMessage[]; mutations: number; match: ListingMatch } | undefined;
+  private lastMatch: { listing: Listing; mutations: number; match: ListingMatch } | undefined;
 
   constructor(readonly mailboxId: string) {}
 
@@ -137,7 +139,8 @@ export class SeenEntries {
   }
 
   /** Compares `listing` with every entry (memoized until the next change). */
-  match(listing: readonly ListedMessage[]): ListingMatch {
+  match(input: ListingInput): ListingMatch {
+    const listing = asListing(input);
     const last = this.lastMatch;
     if (last !== undefined && last.listing === listing && last.mutations === this.mutations) return last.match;
     const match = new ListingMatch(this, listing);
@@ -267,110 +270,4 @@ export class SeenEntries {
   expand(uid: string, record: Omit<QuietRecord, 'hash'>): SeenEntry {
     return fromQuiet(this.mailboxId, this.keyPrefix ?? '', uid, record);
   }
-}
-
-const NONE = -1;
-const LOUD = -2;
-const PENDING = -3;
-
-/**
- * A listing compared with the entries: for each listed message where its entry is, and the
- * entries not listed (gone). One SHA-256 per listed UID and a binary search in the columns;
- * no object per message unless asked for (`entry(i)`).
- */
-export class ListingMatch {
-  /** Per listing position: NONE, LOUD, PENDING, or the index of the run holding it. */
-  private readonly where: Int8Array;
-  private readonly index: Int32Array;
-  /** Known UIDs not in the listing. */
-  readonly gone: GoneEntry[] = [];
-  /** Listed UIDs with a record whose status is not 'deleted'. */
-  readonly knownListed: number;
-
-  constructor(private readonly entries: SeenEntries, private readonly listing: readonly ListedMessage[]) {
-    const { runs, loud, pending } = entries.internals;
-    const n = listing.length;
-    this.where = new Int8Array(n);
-    this.index = new Int32Array(n);
-    const seen = runs.map((run) => new Uint8Array(run.n));
-    const loudSeen = new Set<string>();
-    const pendingSeen = new Set<string>();
-    let knownListed = 0;
-    for (let i = 0; i < n; i++) {
-      const uid = (listing[i] as ListedMessage).uid;
-      const l = loud.get(uid);
-      if (l !== undefined) {
-        this.where[i] = LOUD;
-        loudSeen.add(uid);
-        if (l.status !== 'deleted') knownListed += 1;
-        continue;
-      }
-      this.where[i] = NONE;
-      const hash = uidDigest(entries.mailboxId, uid);
-      for (let r = 0; r < runs.length; r++) {
-        const at = (runs[r] as QuietRun).find(hash);
-        if (at >= 0) {
-          this.where[i] = r;
-          this.index[i] = at;
-          (seen[r] as Uint8Array)[at] = 1;
-          break;
-        }
-      }
-      if (this.where[i] === NONE && pending.size > 0) {
-        const hex = hexAt(hash);
-        if (pending.has(hex)) {
-          this.where[i] = PENDING;
-          pendingSeen.add(hex);
-        }
-      }
-      if (this.where[i] !== NONE) knownListed += 1;
-    }
-    this.knownListed = knownListed;
-    for (const [uid, e] of loud) {
-      if (loudSeen.has(uid)) continue;
-      this.gone.push({ uid, hashHex: hexAt(uidDigest(entries.mailboxId, uid)), status: e.status, firstSeen: e.firstSeen, deleteSent: e.deleteSent === true, sizeHint: e.listSize ?? e.size ?? -1 });
-    }
-    runs.forEach((run, r) => {
-      const marks = seen[r] as Uint8Array;
-      if (run.live === marks.reduce((a, b) => a + b, 0)) return;
-      for (let i = 0; i < run.n; i++) {
-        if (marks[i] === 1 || run.removed[i] === 1) continue;
-        this.gone.push(quietGone(hexAt(run.hashes, i * HASH_BYTES), run.record(i)));
-      }
-    });
-    for (const [hex, { record }] of pending) if (!pendingSeen.has(hex)) this.gone.push(quietGone(hex, record));
-  }
-
-  /** The record of listed message `i` (by position in the listing), or undefined when unknown. */
-  entry(i: number): SeenEntry | undefined {
-    const where = this.where[i] as number;
-    const uid = (this.listing[i] as ListedMessage).uid;
-    if (where === NONE) return undefined;
-    if (where === LOUD || where === PENDING) return this.entries.get(uid);
-    return this.entries.expand(uid, (this.entries.internals.runs[where] as QuietRun).record(this.index[i] as number));
-  }
-
-  /** True when listed message `i` has a quiet record (published, nothing pending). */
-  isQuiet(i: number): boolean {
-    return (this.where[i] as number) >= 0 || this.where[i] === PENDING;
-  }
-
-  /** Kind of a quiet record at `i` ('full' | 'headers' | 'skipped' | 'seeded'); undefined if not quiet. */
-  quietKind(i: number): SeenEntry['kind'] | undefined {
-    const where = this.where[i] as number;
-    if (where === PENDING) return this.entry(i)?.kind;
-    if (where < 0) return undefined;
-    const flags = (this.entries.internals.runs[where] as QuietRun).flags[this.index[i] as number] as number;
-    return (['full', 'headers', 'skipped', 'seeded'] as const)[flags & 3];
-  }
-}
-
-function quietGone(hashHex: string, r: QuietRecord): GoneEntry {
-  return {
-    hashHex,
-    status: 'published',
-    firstSeen: new Date(r.firstSeen * 1000).toISOString(),
-    deleteSent: false,
-    sizeHint: r.listSize !== NO_SIZE ? r.listSize : r.size !== NO_SIZE ? r.size : -1,
-  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
 describe('invalid UIDs from the server', () => {
@@ -20,7 +21,8 @@ describe('invalid UIDs from the server', () => {
     const mailbox = await createPop3MailSource(plainOptions(server)).open();
 
     // Act
-    const { messages, rejected } = await mailbox.listMessages();
+    const { listing, rejected } = await mailbox.listMessages();
+    const messages = listedMessages(listing);
     await mailbox.quit();
 
     // Assess

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 import { fakeServerPerTest, plainOptions } from './helpers.js';
 
 describe('a UID the server gives to two messages', () => {
@@ -15,7 +16,8 @@ describe('a UID the server gives to two messages', () => {
     });
     const mailbox = await createPop3MailSource(plainOptions(server)).open();
 
-    const { messages, rejected } = await mailbox.listMessages();
+    const { listing, rejected } = await mailbox.listMessages();
+    const messages = listedMessages(listing);
     await mailbox.quit();
 
     expect(messages).toEqual([{ msg: 2, uid: 'unique', size: 8 }]);

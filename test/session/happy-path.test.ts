@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectPop3 } from '../../lambda/pop3/index.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 import { fakeServerPerTest, plainOptions, readAll } from './helpers.js';
 
 describe('a plain session against a well-behaved server', () => {
@@ -48,7 +49,7 @@ describe('the MailSource adapter over a well-behaved server', () => {
     const mailbox = await createPop3MailSource(plainOptions(server)).open();
 
     // Act
-    const { messages } = await mailbox.listMessages();
+    const messages = listedMessages((await mailbox.listMessages()).listing);
     const got: string[] = [];
     for await (const item of mailbox.fetch(messages.map((m) => ({ msg: m.msg, kind: 'full' as const })))) {
       got.push((await readAll(item.body)).toString());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPop3MailSource } from '../../lambda/adapters/pop3/mail-source.js';
 import { connectPop3, Pop3Error } from '../../lambda/pop3/index.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 import { onCommand } from '../support/fake-pop3-server.js';
 import { fakeServerPerTest, plainOptions, rejectionOf } from './helpers.js';
 
@@ -53,7 +54,7 @@ describe('a hostile UIDL or LIST listing', () => {
     await mailbox.quit();
 
     // Assess
-    expect(listing.messages).toEqual([{ msg: 2, uid: 'ok', size: 3 }, { msg: 3, uid: 'z'.repeat(70), size: 3 }]);
+    expect(listedMessages(listing.listing)).toEqual([{ msg: 2, uid: 'ok', size: 3 }, { msg: 3, uid: 'z'.repeat(70), size: 3 }]);
     expect(listing.rejected).toEqual([{ msg: 1, uidEscaped: `${'L'.repeat(100)}...(5000 characters)`, reason: 'invalid-uid' }]);
   });
 

@@ -3,11 +3,12 @@
  * it that honour RFC 1939's UPDATE state and fail where the fault plan says.
  */
 import { IngestError } from '../../lambda/shared/errors.js';
+import { arrayListing } from '../../lambda/sync/listing.js';
 import {
   MESSAGE_FAULT,
   type FetchedMessage,
   type FetchRequest,
-  type ListedMessage,
+  type Listing,
   type MailboxCapabilities,
   type MailboxSession,
   type MailSource,
@@ -95,12 +96,12 @@ class MemorySession implements MailboxSession {
     this.snapshot = [...mailbox.messages];
   }
 
-  async listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }> {
+  async listMessages(): Promise<{ listing: Listing; rejected: RejectedListing[] }> {
     this.step('list');
     this.mailbox.log.push('UIDL', 'LIST');
     if (this.mailbox.noUidl) throw new IngestError('POP3_UNSUPPORTED', 'permanent', 'server does not support UIDL');
     const messages = this.snapshot.map((m, i) => ({ msg: i + 1, uid: m.uid, size: m.listSize ?? m.body.length }));
-    return { messages, rejected: [...this.mailbox.rejected] };
+    return { listing: arrayListing(messages), rejected: [...this.mailbox.rejected] };
   }
 
   async *fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPE_MESSAGE_SKIPPED, DETAIL_TYPE_MESSAGE_STORED } from '../../lambda/sync/events.js';
 import { messageKey } from '../../lambda/sync/keys.js';
+import { listedMessages } from '../../lambda/sync/listing.js';
 import { pollMailbox } from '../../lambda/sync/poll.js';
 import type { MailboxPolicy } from '../../lambda/sync/types.js';
 import { dovecotWorld } from '../integration/helpers.js';
@@ -85,7 +86,7 @@ describe('sync core against Dovecot', () => {
     expect(world.publisher.ofType(DETAIL_TYPE_MESSAGE_SKIPPED)).toHaveLength(1);
     // The state keeps most UIDs as hashes: resolve them from the server's own listing.
     const session = await world.deps().source.open();
-    const listed = (await session.listMessages()).messages.map((m) => m.uid);
+    const listed = listedMessages((await session.listMessages()).listing).map((m) => m.uid);
     await session.quit();
     const view = world.state.json('inbox', listed);
     const uidl = Object.keys(view?.uids ?? {});

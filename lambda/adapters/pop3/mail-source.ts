@@ -3,12 +3,13 @@
  * listMessages (UIDL and LIST, pipelined, joined by message number), a pipelined fetch,
  * pipelined DELE, QUIT and abort.
  */
-import { connectPop3, escapeServerText, Pop3Error, type Pop3ConnectOptions, type Pop3FetchOptions, type Pop3Session } from '../../pop3/index.js';
+import { connectPop3, Pop3Error, type Pop3ConnectOptions, type Pop3FetchOptions, type Pop3Session } from '../../pop3/index.js';
 import { IngestError } from '../../shared/errors.js';
 import {
-  MESSAGE_FAULT, type FetchedMessage, type FetchRequest, type ListedMessage, type MailboxCapabilities, type MailboxSession,
+  MESSAGE_FAULT, type FetchedMessage, type FetchRequest, type Listing, type MailboxCapabilities, type MailboxSession,
   type MailSource, type RejectedListing,
 } from '../../sync/ports.js';
+import { joinListing } from './column-listing.js';
 
 /**
  * One message broke an engine limit (a real size past maxMessageSize); the engine has read the
@@ -48,7 +49,7 @@ class Pop3MailboxSession implements MailboxSession {
     };
   }
 
-  async listMessages(): Promise<{ messages: ListedMessage[]; rejected: RejectedListing[] }> {
+  async listMessages(): Promise<{ listing: Listing; rejected: RejectedListing[] }> {
     // Both sent at once when the server pipelines; LIST failing must not leave UIDL unobserved.
     const [uidl, list] = await Promise.allSettled([this.session.uidl(), this.session.listSizes()]);
     if (uidl.status === 'rejected') {
@@ -61,20 +62,9 @@ class Pop3MailboxSession implements MailboxSession {
       throw error;
     }
     if (list.status === 'rejected') throw list.reason;
-    const sizes = list.value;
     const rejected: RejectedListing[] = uidl.value.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
-    const messages: ListedMessage[] = [];
-    // Read from the engine's columns: one object per message, the port's, and no other.
-    const listing = uidl.value;
-    for (let i = 0; i < listing.count; i++) {
-      const msg = listing.msg(i);
-      const size = sizes.get(msg);
-      // A message UIDL names but LIST does not is an inconsistent listing: leave it out, report it.
-      if (size === undefined) rejected.push({ msg, uidEscaped: escapeServerText(listing.uid(i), 100), reason: 'invalid-uid' });
-      else messages.push({ msg, uid: listing.uid(i), size });
-    }
-    messages.sort((a, b) => a.msg - b.msg);
-    return { messages, rejected };
+    // The engine's columns, joined: no object or string per message (issue 15).
+    return { listing: joinListing(uidl.value, list.value, rejected), rejected };
   }
 
   fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {

@@ -36,6 +36,20 @@ describe('UIDL listing columns', () => {
     expect(listing.rejected).toEqual([]);
   });
 
+  it('pairs every UID with its octets across 1 MiB chunks, and finds a duplicate in another chunk', () => {
+    // 40,000 UIDs of 50-70 octets: about 2.4 MiB, three chunks, UIDs that would straddle a boundary.
+    const lines: Array<[number, string]> = [];
+    for (let msg = 1; msg <= 40000; msg++) lines.push([msg, `${msg.toString(16).padStart(8, '0')}${'y'.repeat(42 + (msg % 21))}`]);
+    lines.push([40001, lines[3]?.[1] as string]);
+    const listing = validateUidlListing(lines.map(([msg, uid]) => `${msg} ${uid}`));
+    expect(columns(listing)).toEqual(model(lines).entries);
+    expect(listing.rejected.map((r) => r.msg)).toEqual([4, 40001]);
+    const target = new Uint8Array(80);
+    for (let i = 0; i < listing.count; i += 997) {
+      expect(Buffer.from(target.subarray(0, listing.writeUid(i, target, 0))).toString('latin1')).toBe(listing.uid(i));
+    }
+  });
+
   it('rejects every holder of a duplicated UID, even when the duplicate arrives after the table grew', () => {
     const lines: Array<[number, string]> = [];
     for (let msg = 1; msg <= 3000; msg++) lines.push([msg, msg === 2999 ? 'uid-7' : msg === 3000 ? 'uid-1500' : `uid-${msg}`]);

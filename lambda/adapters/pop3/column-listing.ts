@@ -1,0 +1,68 @@
+/**
+ * The port's Listing over the engine's columns: UIDL's valid entries (UID octets in one
+ * buffer) joined with LIST's sizes by message number. Only the entries both commands list are
+ * kept, in message-number order; an order index is built only when UIDL was not already in
+ * that order or left entries out, so the common listing costs nothing beyond the engine's columns.
+ */
+import { escapeServerText, type ListSizes, type UidlListing } from '../../pop3/index.js';
+import type { ListedMessage, Listing, RejectedListing } from '../../sync/ports.js';
+
+/** Joins `uidl` and `sizes`; a message UIDL names but LIST does not is pushed onto `rejected`. */
+export function joinListing(uidl: UidlListing, sizes: ListSizes, rejected: RejectedListing[]): Listing {
+  const n = uidl.count;
+  let kept = 0;
+  let sorted = true;
+  const keep = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const msg = uidl.msg(i);
+    // An inconsistent listing: leave the message out (never fetched, never deleted), report it.
+    if (sizes.get(msg) === undefined) {
+      rejected.push({ msg, uidEscaped: escapeServerText(uidl.uid(i), 100), reason: 'invalid-uid' });
+      continue;
+    }
+    keep[i] = 1;
+    if (i > 0 && uidl.msg(i - 1) > msg) sorted = false;
+    kept++;
+  }
+  if (kept === n && sorted) return new ColumnListing(uidl, sizes, undefined);
+  const order = new Uint32Array(kept);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (keep[i] === 1) order[k++] = i;
+  order.sort((a, b) => uidl.msg(a) - uidl.msg(b));
+  return new ColumnListing(uidl, sizes, order);
+}
+
+class ColumnListing implements Listing {
+  constructor(private readonly uidl: UidlListing, private readonly sizes: ListSizes, private readonly order: Uint32Array | undefined) {}
+
+  get length(): number {
+    return this.order === undefined ? this.uidl.count : this.order.length;
+  }
+
+  msg(i: number): number {
+    return this.uidl.msg(this.entry(i));
+  }
+
+  size(i: number): number {
+    return this.sizes.get(this.msg(i)) as number;
+  }
+
+  uid(i: number): string {
+    return this.uidl.uid(this.entry(i));
+  }
+
+  writeUid(i: number, target: Uint8Array, offset: number): number {
+    return this.uidl.writeUid(this.entry(i), target, offset);
+  }
+
+  at(i: number): ListedMessage {
+    return { msg: this.msg(i), uid: this.uid(i), size: this.size(i) };
+  }
+
+  private entry(i: number): number {
+    if (this.order === undefined) return i;
+    const at = this.order[i];
+    if (at === undefined) throw new RangeError(`listing entry ${i} out of range`);
+    return at;
+  }
+}
