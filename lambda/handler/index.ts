@@ -8,7 +8,7 @@ import { runInvocation, type HandlerResult } from './run.js';
 import { createHandlerRuntime, type HandlerRuntime } from '../compose/handler-runtime.js';
 
 export type { HandlerResult } from './run.js';
-export { RetryableInvocationError } from './run.js';
+export { RetryableInvocationError } from './errors.js';
 
 /** A handler bound to `runtime` (tests build their own; Lambda uses the container's). */
 export function createHandler(runtime: HandlerRuntime): (event: unknown, context: Context) => Promise<HandlerResult> {

@@ -10,10 +10,10 @@ import { retryAuthWhenChanged } from '../compose/auth-retry.js';
 import { portLogger, type HandlerRuntime } from '../compose/handler-runtime.js';
 import { pollMailboxes } from '../compose/poll-mailboxes.js';
 import type { Config, MailboxConfig } from '../config/schema.js';
-import { keepClassName, IngestError } from '../shared/errors.js';
 import { errorInfo } from '../sync/summary.js';
 import type { PollSummary } from '../sync/types.js';
 import { invocationBudget } from './deadline.js';
+import { isTransientFailure, RetryableInvocationError } from './errors.js';
 import { parseAction, runOnboarding, type OnboardingResult } from './actions.js';
 import { eventDueTime, selectMailboxes } from './event.js';
 import { recordError, recordPollMetrics, recordRetryDeferred } from './metrics.js';
@@ -30,20 +30,6 @@ export interface HandlerResult {
   /** The outcome of an `"action": "seed"` / `"replay"` invocation (actions.ts). */
   seed?: OnboardingResult['seed'];
   replay?: OnboardingResult['replay'];
-}
-
-/** Thrown only when a retry right now can help: at least one mailbox failed transiently. */
-export class RetryableInvocationError extends IngestError {
-  static {
-    keepClassName(this, 'RetryableInvocationError');
-  }
-  readonly summaries: readonly PollSummary[];
-
-  constructor(summaries: readonly PollSummary[]) {
-    const failed = summaries.filter(isTransientFailure).map((s) => `${s.mailboxId} (${s.error?.code ?? 'UNKNOWN'})`);
-    super('INVOCATION_TRANSIENT_FAILURE', 'transient', `Transient failure polling ${failed.join(', ')}: a retry may succeed`);
-    this.summaries = summaries;
-  }
 }
 
 /** Runs one invocation against the container's runtime. */
@@ -106,8 +92,4 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
   rt.logger.warn('transient failure left to the next schedule tick', { reason: decision.reason, mailboxes: transient.map((s) => s.mailboxId) });
   recordRetryDeferred(rt.metricsBase, transient.map((s) => s.mailboxId));
   return { requestId, summaries, retryDeferred: decision.reason };
-}
-
-function isTransientFailure(s: PollSummary): boolean {
-  return s.status === 'failed' && s.error?.category === 'transient';
 }

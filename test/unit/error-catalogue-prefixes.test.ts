@@ -10,6 +10,7 @@ import { OAUTH_ERROR_CODES } from '../../lambda/adapters/oauth/errors.js';
 import { SECRET_ERROR_CODES } from '../../lambda/adapters/secrets/errors.js';
 import { CLI_ERROR_CODES, CliError } from '../../lambda/cli/errors.js';
 import { CONFIG_ERROR_CODES, ConfigError } from '../../lambda/config/errors.js';
+import { INVOCATION_ERROR_CODES } from '../../lambda/handler/errors.js';
 import { PARSE_ERROR_CODES } from '../../lambda/parse/errors.js';
 import { POP3_ERROR_CODES } from '../../lambda/pop3/index.js';
 import { classifyError } from '../../lambda/shared/errors.js';
@@ -28,6 +29,7 @@ const CATALOGUES = [
   { name: 'adapters', codes: [...ADAPTER_ERROR_CODES], prefixes: ['STORE_', 'STATE_', 'PUBLISH_', 'LEASE_', 'INVALID_'], kept: [] },
   { name: 'oauth', codes: Object.keys(OAUTH_ERROR_CODES), prefixes: ['OAUTH_'], kept: [] },
   { name: 'secrets', codes: Object.keys(SECRET_ERROR_CODES), prefixes: ['SECRET_'], kept: [] },
+  { name: 'handler', codes: Object.keys(INVOCATION_ERROR_CODES), prefixes: ['INVOCATION_'], kept: [] },
 ];
 
 describe('error catalogues: one prefix per layer', () => {
