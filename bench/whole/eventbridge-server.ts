@@ -5,6 +5,7 @@
  * call), and counts "Message Stored" entries so a run can be checked for every message published.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 
 /** EventBridge quotas a PutEvents call must respect (PutEvents API reference). */
 const MAX_ENTRIES_PER_CALL = 10;
@@ -28,8 +29,14 @@ export interface EventBridgeServer {
   close(): Promise<void>;
 }
 
+/** Options of the fake. */
+export interface EventBridgeServerOptions {
+  /** Called with the entries of every accepted call (bench/e2e counts and logs them its own way). */
+  onAccepted?: (entries: PutEventsRequestEntry[]) => void;
+}
+
 /** Starts the fake on 127.0.0.1 with an OS-chosen port. */
-export async function startEventBridgeServer(): Promise<EventBridgeServer> {
+export async function startEventBridgeServer(options: EventBridgeServerOptions = {}): Promise<EventBridgeServer> {
   let counts: EventBridgeCounts = { calls: 0, entries: 0, stored: 0, refused: 0 };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -47,6 +54,7 @@ export async function startEventBridgeServer(): Promise<EventBridgeServer> {
       counts.calls += 1;
       counts.entries += entries.length;
       counts.stored += entries.filter((e) => e.DetailType === 'Message Stored').length;
+      options.onAccepted?.(entries);
       res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `bench-${counts.calls}-${i}` })) }));
     });
   });
@@ -70,11 +78,11 @@ export async function startEventBridgeServer(): Promise<EventBridgeServer> {
   };
 }
 
-function parseEntries(req: IncomingMessage, body: Buffer): Array<{ DetailType?: string }> | undefined {
+function parseEntries(req: IncomingMessage, body: Buffer): PutEventsRequestEntry[] | undefined {
   if (req.method !== 'POST' || req.headers['x-amz-target'] !== 'AWSEvents.PutEvents') return undefined;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { Entries?: unknown };
-    return Array.isArray(parsed.Entries) ? (parsed.Entries as Array<{ DetailType?: string }>) : undefined;
+    return Array.isArray(parsed.Entries) ? (parsed.Entries as PutEventsRequestEntry[]) : undefined;
   } catch {
     return undefined;
   }
