@@ -3,6 +3,7 @@
  * words, and bound every value. Pure and total: garbage in gives best-effort text out, never
  * an exception (header values are untrusted server-side text).
  */
+import { GrowableBytes } from './growable-bytes.js';
 
 /** Bounds that keep one event far below EventBridge's 256 KB entry limit. */
 export const HEADER_LIMITS = {
@@ -225,7 +226,7 @@ function sanitize(value: string): string {
   return value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ').trim();
 }
 
-/** First buffer of a HeaderCapture: most header blocks fit. */
+/** First buffer of a HeaderCapture (grown by doubling up to its limit): most header blocks fit. */
 const INITIAL_CAPTURE_BYTES = 8 * 1024;
 
 /**
@@ -233,8 +234,7 @@ const INITIAL_CAPTURE_BYTES = 8 * 1024;
  * `limit`, while the stream flows on unchanged: headers without buffering the message.
  */
 export class HeaderCapture {
-  private buffer: Uint8Array | undefined;
-  private length = 0;
+  private captured: GrowableBytes | undefined;
   private done = false;
   private complete = false;
   private end = -1;
@@ -261,8 +261,8 @@ export class HeaderCapture {
 
   /** Header block seen so far and whether it ended inside the limit. */
   result(): { block: Uint8Array; complete: boolean } {
-    const size = this.end >= 0 ? this.end : this.length;
-    return { block: (this.buffer ?? new Uint8Array(0)).slice(0, size), complete: this.complete };
+    const seen = this.captured?.view() ?? new Uint8Array(0);
+    return { block: seen.slice(0, this.end >= 0 ? this.end : seen.length), complete: this.complete };
   }
 
   /** Decoded event headers of what was captured. */
@@ -273,25 +273,15 @@ export class HeaderCapture {
 
   private observe(chunk: Uint8Array): void {
     if (this.done) return;
-    const take = chunk.subarray(0, this.limit - this.length);
-    const needed = this.length + take.length;
-    if (this.buffer === undefined || needed > this.buffer.length) {
-      // Doubling up to the limit: a 1-octet-per-chunk sender must not make this quadratic, and a
-      // usual header block of a few KiB must not cost a zeroed 64 KiB buffer per message (that
-      // was most of the CLI's garbage on 10,000 small messages).
-      const grown = new Uint8Array(Math.min(this.limit, Math.max(needed, 2 * (this.buffer?.length ?? 0), INITIAL_CAPTURE_BYTES)));
-      if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
-      this.buffer = grown;
-    }
-    const from = Math.max(0, this.length - 2);
-    this.buffer.set(take, this.length);
-    this.length += take.length;
-    const end = headerBlockEnd(this.buffer.subarray(0, this.length), from);
+    this.captured ??= new GrowableBytes(INITIAL_CAPTURE_BYTES, this.limit);
+    const from = Math.max(0, this.captured.length - 2);
+    this.captured.append(chunk);
+    const end = headerBlockEnd(this.captured.view(), from);
     if (end >= 0) {
       this.end = end;
       this.done = true;
       this.complete = true;
-    } else if (this.length >= this.limit) {
+    } else if (this.captured.length >= this.limit) {
       this.done = true;
     }
   }

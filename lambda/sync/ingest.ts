@@ -36,6 +36,10 @@ import { boundText } from './summary.js';
 import type { MailboxPolicy, PollDependencies, PollProgress, PollSummary } from './types.js';
 import type { Clock, Logger, OutgoingEvent } from './ports.js';
 import { SyncError } from './errors.js';
+import { GrowableBytes } from './growable-bytes.js';
+
+/** First buffer for a header block read by TOP (grown as needed): most fit. */
+const READ_START_BYTES = 8 * 1024;
 
 /** What ingestion needs from the poll. */
 export interface IngestContext {
@@ -211,7 +215,7 @@ export class Ingestor {
     // Room first (by LIST's hint), then read: the octets held stay within the budget.
     await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
     // LIST's size for a message; for TOP a small start (it returns a fraction of the message).
-    const hint = Math.min(job.m.size, job.fetch === 'full' ? SYNC_LIMITS.inMemoryBodyBytes : 8 * 1024);
+    const hint = Math.min(job.m.size, job.fetch === 'full' ? SYNC_LIMITS.inMemoryBodyBytes : READ_START_BYTES);
     const buffered = await readAll(capture.tee(source), hint);
     // The bytes are at hand: a conflict is retried under the next generation without a second RETR.
     this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, buffered));
@@ -400,39 +404,24 @@ function hasMessageFault(error: unknown): boolean {
 
 /** Reads a stream to its end, keeping at most `limit` octets. */
 async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<{ bytes: Uint8Array; overflow: boolean }> {
-  const buffer = new Uint8Array(limit);
-  let length = 0;
+  const read = new GrowableBytes(Math.min(limit, READ_START_BYTES), limit);
   let overflow = false;
   for await (const chunk of body) {
-    const take = Math.min(chunk.length, limit - length);
-    buffer.set(chunk.subarray(0, take), length);
-    length += take;
-    if (take < chunk.length) overflow = true;
+    if (read.append(chunk) < chunk.length) overflow = true;
   }
-  return { bytes: buffer.slice(0, length), overflow };
+  return { bytes: read.view().slice(), overflow };
 }
 
-/** Reads a whole (small) body into one buffer. */
 /**
- * Reads a body into one buffer sized from LIST's `sizeHint` (grown by doubling if the server
- * under-counted): one copy per chunk, where a copy per chunk plus a final concatenation left a
- * dead second copy of every buffered message for the GC (issue 10, memory with the pipeline full).
+ * Reads a body into one buffer sized from LIST's `sizeHint` (grown if the server under-counted):
+ * one copy per chunk, where a copy per chunk plus a final concatenation left a dead second copy
+ * of every buffered message for the GC (issue 10, memory with the pipeline full).
  */
 async function readAll(body: AsyncIterable<Uint8Array>, sizeHint: number): Promise<Uint8Array> {
-  let out = new Uint8Array(Math.max(sizeHint, 1024));
-  let length = 0;
-  for await (const chunk of body) {
-    if (length + chunk.length > out.length) {
-      const grown = new Uint8Array(Math.max(out.length * 2, length + chunk.length));
-      grown.set(out.subarray(0, length));
-      out = grown;
-    }
-    // Copied: a source may reuse its buffers once the next chunk is pulled.
-    out.set(chunk, length);
-    length += chunk.length;
-  }
+  const read = new GrowableBytes(Math.max(sizeHint, 1024));
+  for await (const chunk of body) read.append(chunk);
   // A server that over-counted (or a TOP fetch) leaves slack: keep it only when it is small.
-  return length * 2 >= out.length ? out.subarray(0, length) : out.slice(0, length);
+  return read.length * 2 >= read.capacity ? read.view() : read.view().slice();
 }
 
 /** Iterates `body` until `done()` or its end, then closes it (return() destroys the source). */
