@@ -75,15 +75,8 @@ async function open(options: Pop3OpenOptions, limits: Pop3Limits, deadline: Hand
   });
 }
 
-/** What the server showed before login. */
-interface PreAuthFacts {
-  greeting: string;
-  apopTimestamp: string | undefined;
-  greetingMs: number;
-  capabilities: Pop3Capabilities;
-  capabilitiesBeforeStls: Pop3Capabilities | undefined;
-  tlsInfo: TlsInfo | undefined;
-}
+/** What the server showed before login: the public fields of Pop3PreAuthSession. */
+type PreAuthFacts = Pick<Pop3PreAuthSession, 'greeting' | 'apopTimestamp' | 'greetingMs' | 'capabilities' | 'capabilitiesBeforeStls' | 'tlsInfo'>;
 
 /** A secured session before login. Created by openPop3. */
 class PreAuthSession implements Pop3PreAuthSession {
