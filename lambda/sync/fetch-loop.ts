@@ -26,11 +26,13 @@ export interface WindowLimits {
 
 /** A FIFO of jobs that the loop drains, accepting new jobs while it runs. */
 export class FetchQueue<J extends WindowJob> {
-  private readonly jobs: J[] = [];
+  private readonly jobs: J[];
   private next = 0;
 
   constructor(initial: readonly J[] = []) {
-    this.jobs.push(...initial);
+    // A copy, not push(...initial): a first import plans hundreds of thousands of jobs, past
+    // the engine's limit on call arguments (RangeError: Maximum call stack size exceeded).
+    this.jobs = initial.slice();
   }
 
   /** Adds a job at the end. */
