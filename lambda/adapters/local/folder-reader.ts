@@ -1,8 +1,9 @@
 /**
  * StoredMessageReader over the local folder (replay): the `<key>.meta.json` sidecar gives size,
  * SHA-256 and fetch time; the first octets come from the message file. A message without its
- * file counts as gone; a file without a usable sidecar (a hard kill between link and sidecar,
- * see folder-store.ts) is measured and hashed from the file itself.
+ * file counts as gone. The sidecar is a cache the store never syncs (folder-store.ts): one
+ * missing, unreadable or naming another size than the file's (a hard kill between link and
+ * sidecar, a power cut) is not believed, and the file itself is measured and hashed.
  */
 import { createHash } from 'node:crypto';
 import { open, opendir, readFile } from 'node:fs/promises';
@@ -38,7 +39,7 @@ export class FolderMessageReader implements StoredMessageReader {
         const head = Buffer.alloc(headBytes);
         const { bytesRead } = await handle.read(head, 0, headBytes, 0);
         const meta = await sidecar(path);
-        const described = meta ?? (await measure(handle));
+        const described = meta !== undefined && meta.size === (await handle.stat()).size ? meta : await measure(handle);
         return { location: { bucket: this.root, key }, ...described, head: new Uint8Array(head.subarray(0, bytesRead)) };
       } finally {
         await handle.close();

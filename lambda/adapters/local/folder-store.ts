@@ -11,9 +11,15 @@
  * cut a linked but never synced file can be empty or torn while a sidecar says otherwise.
  *
  * put() never fsyncs. commit() syncs, in one pass with a few in flight (so the file system's
- * journal merges them), every file put() stored or confirmed since the last commit (a confirmed
- * file may be a killed run's, linked but never synced) and every directory whose entries
- * changed, then resolves. Until it resolves nothing put() did may be reported as durable.
+ * journal merges them), every message file put() stored or confirmed since the last commit (a
+ * confirmed file may be a killed run's, linked but never synced) and every directory whose
+ * entries changed, then resolves. Until it resolves nothing put() did may be reported as durable.
+ *
+ * The sidecar is never synced: everything in it is derived from the message file (size, SHA-256)
+ * or its key (uid-hash, kind), so it is a cache a reader checks against the file and rebuilds
+ * when a power cut took it (folder-reader.ts). Syncing it made two durable files per message
+ * where mpop's maildir makes one, and on ext4 each durable create waits for the journal: about
+ * half of the CLI's time per message (issue 10, docs/benchmarks.md).
  */
 import { createHash } from 'node:crypto';
 import { constants, linkSync, mkdirSync, openSync } from 'node:fs';
@@ -38,7 +44,7 @@ export interface FolderMessageStoreOptions {
 
 /**
  * Descriptors kept open from put() to commit() (saves an open and a close per file); more are
- * reopened. Between two commits the recorder lets about 400 messages (800 files) pile up.
+ * reopened. Between two commits the recorder lets about 400 messages pile up.
  */
 const MAX_OPEN_HANDLES = 1024;
 /**
@@ -247,11 +253,9 @@ export class FolderMessageStore implements MessageStore {
     }
     try {
       writeAllFdSync(fd, Buffer.from(sidecarText(request, size, sha256), 'utf8'));
-    } catch (error) {
+    } finally {
       closeFdSync(fd);
-      throw error;
     }
-    this.queueFile(path, fd);
   }
 
   /** A confirmed file keeps its sidecar if it describes these bytes; otherwise it gets a new one. */
@@ -264,11 +268,10 @@ export class FolderMessageStore implements MessageStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
     }
-    if (current?.sha256 === sha256 && current.size === String(size)) this.queueFile(path, null);
-    else await this.replaceSidecar(path, request, size, sha256);
+    if (current?.sha256 !== sha256 || current.size !== String(size)) await this.replaceSidecar(path, request, size, sha256);
   }
 
-  /** Temp file + rename: a reader sees a whole sidecar, old or new. Synced by path at commit. */
+  /** Temp file + rename: a reader sees a whole sidecar, old or new (not synced: see the top). */
   private async replaceSidecar(path: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
     const temp = tempPathFor(path);
     try {
@@ -282,14 +285,12 @@ export class FolderMessageStore implements MessageStore {
     } finally {
       await unlinkIfPresent(temp);
     }
-    this.queueFile(path, null);
-    this.pendingDirs.add(dirname(path));
   }
 
   /** Queues a file for the next commit, keeping `fd` open while the budget allows. */
   private queueFile(path: string, fd: number | null): void {
     if (this.pendingFiles.has(path)) {
-      // Queued twice (a concurrent writer, a replaced sidecar): sync whatever holds the name at commit.
+      // Queued twice (two writers confirmed the same file): sync whatever holds the name at commit.
       const previous = this.pendingFiles.get(path);
       if (previous !== null && previous !== undefined) {
         this.openHandles -= 1;
