@@ -23,6 +23,8 @@ export class Connection implements FlowControl {
   private closed = false;
   private pausedBy: object | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the inactivity window now running began (armed, or the last byte received). */
+  private windowStartedAt = 0;
   private readonly closeListeners: Array<() => void> = [];
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onError = (error: Error): void => {
@@ -137,6 +139,7 @@ export class Connection implements FlowControl {
 
   private receive(chunk: Buffer): void {
     // Any byte from the server proves it is alive: restart the inactivity clock.
+    this.windowStartedAt = performance.now();
     this.timer?.refresh();
     try {
       this.pipeline.receive(chunk);
@@ -156,12 +159,27 @@ export class Connection implements FlowControl {
   private armTimer(): void {
     if (this.pausedBy !== undefined || this.closed) return;
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.pipeline.inFlightCount === 0 || this.pausedBy !== undefined) return;
-      this.fail(new Pop3Error('POP3_TIMEOUT', `no data from server for ${this.limits.commandTimeoutMs} ms`, this.headContext()));
-    }, this.limits.commandTimeoutMs);
+    this.windowStartedAt = performance.now();
+    this.timer = setTimeout(() => this.onInactivity(), this.limits.commandTimeoutMs);
     this.timer.unref();
+  }
+
+  /**
+   * The window ran out. A timer that fires well past its time means this thread was busy (a long
+   * synchronous step, a starved CPU: a first import of a big mailbox, niced, hit this after its
+   * RETRs were sent): timers run before pending socket reads, so the replies may be sitting
+   * unread. Silence counts only while we listen: a late window starts afresh instead of failing.
+   */
+  private onInactivity(): void {
+    this.timer = undefined;
+    if (this.pipeline.inFlightCount === 0 || this.pausedBy !== undefined || this.closed) return;
+    const timeout = this.limits.commandTimeoutMs;
+    const late = performance.now() - this.windowStartedAt - timeout;
+    if (late > timeout / 4) {
+      this.armTimer();
+      return;
+    }
+    this.fail(new Pop3Error('POP3_TIMEOUT', `no data from server for ${timeout} ms`, this.headContext()));
   }
 
   private clearTimer(): void {
