@@ -1,6 +1,7 @@
 /**
- * The metadata stored with every raw message, identical for S3 (x-amz-meta-*) and the local
- * folder (the `<key>.meta.json` sidecar), so a consumer can check an object without the state.
+ * The metadata S3 keeps with every raw message (x-amz-meta-*), so a consumer can check an object
+ * without the state or the event (the event's detail says the same). The local folder keeps none
+ * beside the file: size and hash come from the file itself (local/folder-store.ts).
  */
 import type { StoreRequest } from '../sync/ports.js';
 

@@ -1,8 +1,8 @@
 /**
  * Threats: a message counted durable before its bytes and its directory entry are synced
  * (issue 9 item 9: a killed run's linked but unsynced file taken as stored, then DELE'd); a
- * sidecar that claims a hash the file does not have; a failed fsync followed by a commit that
- * "succeeds". FolderMessageStore syncs in commit(), once per batch, what put() touched.
+ * sidecar an earlier version left that claims a hash the file does not have; a failed fsync
+ * followed by a commit that "succeeds". FolderMessageStore syncs in commit(), once per batch, what put() touched.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile, type FileHandle } from 'node:fs/promises';
@@ -60,7 +60,7 @@ function recordingSync(): DurableSync & { files: string[]; dirs: string[]; hold(
 describe('FolderMessageStore group commit', () => {
   const dir = useTempDir('folder-commit-');
 
-  it('syncs nothing in put() and, in commit(), every stored message file and the directories up to the root, never a sidecar', async () => {
+  it('syncs nothing in put() and, in commit(), every stored file and the directories up to the root', async () => {
     // Prepare
     const sync = recordingSync();
     const store = new FolderMessageStore({ dir: join(dir(), 'out'), sync });
@@ -73,17 +73,13 @@ describe('FolderMessageStore group commit', () => {
     // Assess
     expect(syncedByPut).toBe(0);
     const folder = join(dir(), 'out/mail/box/full');
-    // The sidecar is a cache derived from the file (folder-store.ts): one durable file per message.
     expect(sync.files.sort()).toEqual(['a', 'b', 'c'].map((name) => join(folder, `${name}.eml`)).sort());
-    for (const name of ['a', 'b', 'c']) {
-      expect(JSON.parse(await readFile(join(folder, `${name}.eml.meta.json`), 'utf8'))).toMatchObject({ sha256: sha(name), size: '1', 'uid-hash': name });
-    }
     // Each new directory's own name lives in its parent: all the way up to the root's parent.
     expect(sync.dirs.sort()).toEqual([dir(), join(dir(), 'out'), join(dir(), 'out/mail'), join(dir(), 'out/mail/box'), folder].sort());
   });
 
   it('syncs a file a killed run left linked but unsynced before its already-stored counts', async () => {
-    // Prepare: a killed run linked the file (and its sidecar) but never reached its fsyncs.
+    // Prepare: a killed run (an earlier version, which wrote sidecars) linked the file but never reached its fsyncs.
     const folder = join(dir(), 'mail/box/full');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'k.eml'), 'killed run');
@@ -136,7 +132,7 @@ describe('FolderMessageStore group commit', () => {
     await expect(store.commit()).rejects.toMatchObject({ code: 'STORE_FAILED' });
   });
 
-  it('answers conflict, not already-stored, when a sidecar claims the new hash but the file (torn by a power cut) differs', async () => {
+  it('answers conflict, not already-stored, when an old sidecar claims the new hash but the file (torn by a power cut) differs', async () => {
     const folder = join(dir(), 'm');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 't.eml'), '');
@@ -147,19 +143,5 @@ describe('FolderMessageStore group commit', () => {
 
     expect(result).toMatchObject({ status: 'conflict', size: 13, sha256: sha('whole message') });
     expect(await readFile(join(folder, 't.eml'), 'utf8')).toBe('');
-  });
-
-  it('gives a confirmed file that lost its sidecar (killed between link and sidecar) a sidecar again', async () => {
-    const folder = join(dir(), 'm');
-    await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, 's.eml'), 'no sidecar');
-    const store = new FolderMessageStore({ dir: dir() });
-
-    const result = await store.put({ key: 'm/s.eml', body: once('no sidecar'), uidHash: 's', fetchedAt, kind: 'full' });
-    await store.commit();
-
-    expect(result.status).toBe('already-stored');
-    const meta = JSON.parse(await readFile(join(folder, 's.eml.meta.json'), 'utf8')) as Record<string, string>;
-    expect(meta).toMatchObject({ sha256: sha('no sidecar'), size: '10', 'uid-hash': 's', kind: 'full' });
   });
 });

@@ -20,7 +20,7 @@ const fetchedAt = new Date('2026-03-04T05:06:07.000Z');
 describe('FolderMessageStore', () => {
   const dir = useTempDir('folder-store-');
 
-  it('stores the exact bytes under <dir>/<key> with a metadata sidecar, privately, leaving no temp file', async () => {
+  it('stores the exact bytes under <dir>/<key> and nothing beside them, privately, leaving no temp file', async () => {
     // Prepare
     const body = randomBytes(12_345);
     const store = new FolderMessageStore({ dir: dir() });
@@ -32,10 +32,9 @@ describe('FolderMessageStore', () => {
     const sha256 = createHash('sha256').update(body).digest('hex');
     expect(result).toEqual({ status: 'stored', location: { bucket: dir(), key: 'mail/box/2026/abc.eml' }, size: body.byteLength, sha256 });
     expect((await readFile(join(dir(), 'mail/box/2026/abc.eml'))).equals(body)).toBe(true);
-    const meta = JSON.parse(await readFile(join(dir(), 'mail/box/2026/abc.eml.meta.json'), 'utf8')) as Record<string, string>;
-    expect(meta).toEqual({ contentType: 'message/rfc822', 'uid-hash': 'abc', size: String(body.byteLength), sha256, 'fetched-at': fetchedAt.toISOString(), kind: 'full' });
     expect((await stat(join(dir(), 'mail/box/2026/abc.eml'))).mode & 0o777).toBe(0o600);
-    expect((await readdir(join(dir(), 'mail/box/2026'))).sort()).toEqual(['abc.eml', 'abc.eml.meta.json']);
+    // One inode per message, like a maildir: the metadata travels in the event (folder-store.ts).
+    expect(await readdir(join(dir(), 'mail/box/2026'))).toEqual(['abc.eml']);
   });
 
   it('answers already-stored only for the same bytes, and conflict for other bytes, never overwriting', async () => {
@@ -48,7 +47,7 @@ describe('FolderMessageStore', () => {
     expect(same).toMatchObject({ status: 'already-stored', size: 5, sha256: createHash('sha256').update('first').digest('hex') });
     expect(other).toMatchObject({ status: 'conflict', size: 7, sha256: createHash('sha256').update('second!').digest('hex') });
     expect(await readFile(join(dir(), 'm/1.eml'), 'utf8')).toBe('first');
-    expect((await readdir(join(dir(), 'm'))).sort()).toEqual(['1.eml', '1.eml.meta.json']);
+    expect(await readdir(join(dir(), 'm'))).toEqual(['1.eml']);
   });
 
   it('lets exactly one of several concurrent writers of the same key store it', async () => {
@@ -61,9 +60,7 @@ describe('FolderMessageStore', () => {
     expect(results.filter((r) => r.status === 'conflict')).toHaveLength(4);
     const winner = results.findIndex((r) => r.status === 'stored');
     expect((await readFile(join(dir(), 'm/race.eml'))).equals(bodies[winner]!)).toBe(true);
-    const meta = JSON.parse(await readFile(join(dir(), 'm/race.eml.meta.json'), 'utf8')) as { sha256: string };
-    expect(meta.sha256).toBe(results[winner]!.sha256);
-    expect((await readdir(join(dir(), 'm'))).sort()).toEqual(['race.eml', 'race.eml.meta.json']);
+    expect(await readdir(join(dir(), 'm'))).toEqual(['race.eml']);
   });
 
   it('leaves nothing under the final name when the source fails mid-message, passing its error through', async () => {

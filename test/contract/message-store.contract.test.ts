@@ -26,7 +26,7 @@ interface Subject {
   store: MessageStore;
   /** The bytes under `key`, or undefined. */
   read(key: string): Promise<Buffer | undefined>;
-  /** The SHA-256 the store keeps beside the object (metadata, sidecar). */
+  /** The SHA-256 a consumer reads for the object without the state (S3: metadata; folder: the file's own). */
   recordedSha256(key: string): Promise<string | undefined>;
   /** Everything the store left behind: objects, temp files, open multipart uploads. */
   leftovers(): Promise<string[]>;
@@ -88,14 +88,15 @@ function folderSubject(root: string): Subject {
   return {
     store,
     read: (key) => readFile(join(root, key)).catch(() => undefined),
+    // The folder keeps nothing beside a message: the file's own hash is what a consumer reads.
     recordedSha256: async (key) => {
-      const text = await readFile(join(root, `${key}.meta.json`), 'utf8').catch(() => undefined);
-      return text === undefined ? undefined : (JSON.parse(text) as { sha256?: string }).sha256;
+      const bytes = await readFile(join(root, key)).catch(() => undefined);
+      return bytes === undefined ? undefined : sha(bytes);
     },
     leftovers: async () => (await walk(root)).map((path) => relative(root, path)),
     // Durable: the file's bytes synced and the directory holding its name synced after.
     durable: async () => {
-      const keys = (await walk(root)).filter((path) => !path.endsWith('.meta.json'));
+      const keys = await walk(root);
       return new Set(keys.filter((path) => syncedFiles.has(path) && syncedDirs.has(join(path, '..'))).map((path) => relative(root, path)));
     },
   };
@@ -173,7 +174,7 @@ describe.each(subjects.flatMap(([name, make]) => [[`${name}, streamed`, make, fa
     expect(result).toMatchObject({ status: 'conflict', size: reused.byteLength, sha256: sha(reused) });
     expect((await subject.read('m/k.eml'))?.equals(old)).toBe(true);
     expect(await subject.recordedSha256('m/k.eml')).toBe(sha(old));
-    expect((await subject.leftovers()).filter((key) => !key.endsWith('.meta.json'))).toEqual(['m/k.eml']);
+    expect(await subject.leftovers()).toEqual(['m/k.eml']);
   });
 
   it.each([

@@ -8,21 +8,19 @@ import { expectedFromDovecot } from '../support/corpus.js';
 import type { DovecotServer } from '../support/dovecot.js';
 import { ignoreMissing, sha256, walk } from './harness.js';
 
-/** The stored objects of a folder store: key to bytes, plus sidecars and leftover temp files. */
+/** The stored objects of a folder store: key to bytes, plus leftover temp files. */
 export interface FolderView {
   objects: Map<string, Buffer>;
-  sidecars: Set<string>;
   temps: string[];
 }
 
 /** Reads the message objects under `<outDir>/mail/`. */
 export async function folderView(outDir: string): Promise<FolderView> {
-  const view: FolderView = { objects: new Map(), sidecars: new Set(), temps: [] };
+  const view: FolderView = { objects: new Map(), temps: [] };
   for (const file of await walk(join(outDir, 'mail'))) {
     const key = file.slice(outDir.length + 1);
     const base = key.slice(key.lastIndexOf('/') + 1);
     if (base.startsWith('.')) view.temps.push(key);
-    else if (key.endsWith('.eml.meta.json')) view.sidecars.add(key.slice(0, -'.meta.json'.length));
     else view.objects.set(key, await readFile(file));
   }
   return view;
@@ -91,8 +89,6 @@ export interface Audit {
   corruptObjects: number;
   /** Objects under another key than the message's UID gives (only when the UIDs are known). */
   wrongKeys: number;
-  /** Objects without their metadata sidecar. */
-  missingSidecars: number;
   /** Stored messages with no "Message Stored" event naming their key, uidHash and hash. */
   unannounced: number;
   /** Messages gone from the server without object AND event. */
@@ -120,19 +116,17 @@ export interface Expected {
 export function audit(
   expected: Expected,
   objects: ReadonlyMap<string, Buffer>,
-  sidecars: ReadonlySet<string>,
   events: EventsView,
   onServer: ReadonlySet<string>,
 ): Audit {
   const a: Audit = {
-    notStored: 0, duplicateObjects: 0, corruptObjects: 0, wrongKeys: 0, missingSidecars: 0, unannounced: 0,
+    notStored: 0, duplicateObjects: 0, corruptObjects: 0, wrongKeys: 0, unannounced: 0,
     deletedUnsafely: 0, badEventLines: events.badLines, repeatedEvents: 0, onServer: 0,
   };
   const keysBySha = new Map<string, string[]>();
   for (const [key, bytes] of objects) {
     const sha = sha256(bytes);
     if (!expected.shas.has(sha)) a.corruptObjects += 1;
-    if (!sidecars.has(key)) a.missingSidecars += 1;
     keysBySha.set(sha, [...(keysBySha.get(sha) ?? []), key]);
   }
   for (const sha of expected.shas) {

@@ -5,7 +5,7 @@
  * as the calls themselves. These are the callback calls, each one promise, and for a small body
  * in memory the few calls that never wait for the disk, on the calling thread.
  */
-import { close, closeSync, fdatasync, link, open, unlink, unlinkSync, write, writeSync, writev } from 'node:fs';
+import { close, closeSync, fdatasync, link, open, unlinkSync, write, writeSync, writev } from 'node:fs';
 
 /** Opens `path` with `flags` (e.g. 'wx', 'r') and `mode`; resolves to the descriptor. */
 export function openFd(path: string, flags: string | number, mode?: number): Promise<number> {
@@ -56,7 +56,7 @@ export function closeFdSync(fd: number): void {
   closeSync(fd);
 }
 
-/** unlinkIfPresent on the calling thread. */
+/** unlink(2) on the calling thread; a missing file is not an error. */
 export function unlinkIfPresentSync(path: string): void {
   try {
     unlinkSync(path);
@@ -83,12 +83,5 @@ export function closeFd(fd: number): Promise<void> {
 export function linkPath(existing: string, target: string): Promise<void> {
   return new Promise((resolve, reject) => {
     link(existing, target, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-/** unlink(2); a missing file is not an error. */
-export function unlinkIfPresent(path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    unlink(path, (error) => (error && error.code !== 'ENOENT' ? reject(error) : resolve()));
   });
 }

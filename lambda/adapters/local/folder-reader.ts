@@ -1,16 +1,15 @@
 /**
- * StoredMessageReader over the local folder (replay): the `<key>.meta.json` sidecar gives size,
- * SHA-256 and fetch time; the first octets come from the message file. A message without its
- * file counts as gone. The sidecar is a cache the store never syncs (folder-store.ts): one
- * missing, unreadable or naming another size than the file's (a hard kill between link and
- * sidecar, a power cut) is not believed, and the file itself is measured and hashed.
+ * StoredMessageReader over the local folder (replay): size and SHA-256 are measured from the
+ * message file itself, the first octets read from it. A message without its file counts as gone.
+ * The folder keeps no metadata beside a message (folder-store.ts); a `.meta.json` sidecar an
+ * earlier version wrote is not believed (it was never synced, so a power cut could leave it
+ * describing other bytes) and is not a key.
  */
 import { createHash } from 'node:crypto';
-import { open, opendir, readFile } from 'node:fs/promises';
+import { open, opendir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { StoredMessageInfo, StoredMessageReader } from '../../sync/ports.js';
 import { toAdapterError } from '../errors.js';
-import { readMessageMetadata } from '../message-metadata.js';
 import { META_SUFFIX, resolveKey } from './durable-fs.js';
 
 /** Reads messages a FolderMessageStore wrote under `dir`. */
@@ -38,9 +37,7 @@ export class FolderMessageReader implements StoredMessageReader {
       try {
         const head = Buffer.alloc(headBytes);
         const { bytesRead } = await handle.read(head, 0, headBytes, 0);
-        const meta = await sidecar(path);
-        const described = meta !== undefined && meta.size === (await handle.stat()).size ? meta : await measure(handle);
-        return { location: { bucket: this.root, key }, ...described, head: new Uint8Array(head.subarray(0, bytesRead)) };
+        return { location: { bucket: this.root, key }, ...(await measure(handle)), head: new Uint8Array(head.subarray(0, bytesRead)) };
       } finally {
         await handle.close();
       }
@@ -64,15 +61,6 @@ async function* walk(root: string, prefix: string): AsyncGenerator<string> {
     const key = `${prefix}${entry.name}`;
     if (entry.isDirectory()) yield* walk(root, `${key}/`);
     else if (entry.isFile()) yield key;
-  }
-}
-
-async function sidecar(path: string): Promise<{ size: number; sha256: string; fetchedAt?: Date } | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(path + META_SUFFIX, 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? readMessageMetadata(parsed as Record<string, string>) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

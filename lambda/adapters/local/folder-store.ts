@@ -4,35 +4,33 @@
  *
  * put() streams the body into a private temp file beside the target while hashing, then link(2)s
  * it to the final name. link never replaces a name (EEXIST), which is S3's If-None-Match: * with
- * no lock file. Only the writer whose link won writes the `<key>.meta.json` sidecar, so two
- * writers never race on it. A writer whose link lost compares the existing file's own bytes
- * (size, then SHA-256) with its body: equal is 'already-stored', different 'conflict', and
- * nothing of its own stays behind. The file, not its sidecar, is the evidence: after a power
- * cut a linked but never synced file can be empty or torn while a sidecar says otherwise.
+ * no lock file. A writer whose link lost compares the existing file's own bytes (size, then
+ * SHA-256) with its body: equal is 'already-stored', different 'conflict', and nothing of its
+ * own stays behind.
  *
  * put() never fsyncs. commit() syncs, in one pass with a few in flight (so the file system's
- * journal merges them), every message file put() stored or confirmed since the last commit (a
- * confirmed file may be a killed run's, linked but never synced) and every directory whose
- * entries changed, then resolves. Until it resolves nothing put() did may be reported as durable.
+ * journal merges them), every file put() stored or confirmed since the last commit (a confirmed
+ * file may be a killed run's, linked but never synced) and every directory whose entries
+ * changed, then resolves. Until it resolves nothing put() did may be reported as durable.
  *
- * The sidecar is never synced: everything in it is derived from the message file (size, SHA-256)
- * or its key (uid-hash, kind), so it is a cache a reader checks against the file and rebuilds
- * when a power cut took it (folder-reader.ts). Syncing it made two durable files per message
- * where mpop's maildir makes one, and on ext4 each durable create waits for the journal: about
- * half of the CLI's time per message (issue 10, docs/benchmarks.md).
+ * One file per message, like a maildir delivery, and nothing beside it: the metadata S3 keeps on
+ * the object (size, SHA-256, UID hash, kind, fetch time) is in the message's event, and a reader
+ * takes size and hash from the file itself. Earlier versions wrote a `<key>.meta.json` sidecar;
+ * its inode doubled the file system's work per message (on ext4 every create scans for a free
+ * inode and waits for the journal), which was half of the CLI's time in the folder benchmark
+ * (issue 10, docs/benchmarks.md). Sidecars an earlier version left are ignored.
  */
 import { createHash } from 'node:crypto';
 import { constants, linkSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
 import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { StreamReclaimer } from '../reclaim.js';
-import { messageMetadata, MESSAGE_CONTENT_TYPE } from '../message-metadata.js';
-import { DIR_MODE, FILE_MODE, META_SUFFIX, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
-import { closeFd, closeFdSync, linkPath, openFd, unlinkIfPresent, unlinkIfPresentSync, writeAllFd, writeAllFdSync, writevAllFd } from './fd-io.js';
+import { DIR_MODE, FILE_MODE, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
+import { closeFd, closeFdSync, linkPath, openFd, unlinkIfPresentSync, writeAllFd, writeAllFdSync, writevAllFd } from './fd-io.js';
 
 /** Options for FolderMessageStore. */
 export interface FolderMessageStoreOptions {
@@ -110,12 +108,11 @@ export class FolderMessageStore implements MessageStore {
         else await linkPath(temp, target);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        return result(await this.compareExisting(target, request, size, sha256));
+        return result(await this.compareExisting(target, size, sha256));
       }
       this.queueFile(target, fd);
       fd = undefined;
       this.pendingDirs.add(folder);
-      await this.writeSidecar(target, request, size, sha256);
       return result('stored');
     } catch (error) {
       // Ours are already translated; the source's own (a dropped POP3 link) pass unchanged.
@@ -216,7 +213,7 @@ export class FolderMessageStore implements MessageStore {
   }
 
   /** After EEXIST: the existing file's bytes decide; an equal one is queued for the next commit. */
-  private async compareExisting(target: string, request: StoreRequest, size: number, sha256: string): Promise<StoreResult['status']> {
+  private async compareExisting(target: string, size: number, sha256: string): Promise<StoreResult['status']> {
     let existing: FileHandle;
     try {
       existing = await open(target, READ_ONLY_NO_FOLLOW);
@@ -233,58 +230,7 @@ export class FolderMessageStore implements MessageStore {
     // Rare (a re-fetch after a kill): synced by path at commit; link never replaces the name.
     this.queueFile(target, null);
     this.pendingDirs.add(dirname(target));
-    await this.repairSidecar(target, request, size, sha256);
     return 'already-stored';
-  }
-
-  /**
-   * The link winner's sidecar: a new file, or (a sidecar left by an earlier run) a replacement.
-   * A few hundred octets: written on this thread (see put()).
-   */
-  private async writeSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
-    const path = target + META_SUFFIX;
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx', FILE_MODE);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      await this.replaceSidecar(path, request, size, sha256);
-      return;
-    }
-    try {
-      writeAllFdSync(fd, Buffer.from(sidecarText(request, size, sha256), 'utf8'));
-    } finally {
-      closeFdSync(fd);
-    }
-  }
-
-  /** A confirmed file keeps its sidecar if it describes these bytes; otherwise it gets a new one. */
-  private async repairSidecar(target: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
-    const path = target + META_SUFFIX;
-    let current: { size?: unknown; sha256?: unknown } | undefined;
-    try {
-      current = JSON.parse(await readFile(path, 'utf8')) as { size?: unknown; sha256?: unknown };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
-    }
-    if (current?.sha256 !== sha256 || current.size !== String(size)) await this.replaceSidecar(path, request, size, sha256);
-  }
-
-  /** Temp file + rename: a reader sees a whole sidecar, old or new (not synced: see the top). */
-  private async replaceSidecar(path: string, request: StoreRequest, size: number, sha256: string): Promise<void> {
-    const temp = tempPathFor(path);
-    try {
-      const handle = await open(temp, 'wx', FILE_MODE);
-      try {
-        await handle.writeFile(sidecarText(request, size, sha256));
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-    } finally {
-      await unlinkIfPresent(temp);
-    }
   }
 
   /** Queues a file for the next commit, keeping `fd` open while the budget allows. */
@@ -307,10 +253,6 @@ export class FolderMessageStore implements MessageStore {
     if (fd !== null) this.openHandles += 1;
     this.pendingFiles.set(path, fd);
   }
-}
-
-function sidecarText(request: StoreRequest, size: number, sha256: string): string {
-  return `${JSON.stringify({ contentType: MESSAGE_CONTENT_TYPE, ...messageMetadata(request, size, sha256) }, null, 2)}\n`;
 }
 
 /**
