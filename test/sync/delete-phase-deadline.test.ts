@@ -1,0 +1,197 @@
+/**
+ * delete-phase-outlives-the-invocation: in delete mode, with a short Lambda window, the poll
+ * stopped ingesting at the soft deadline (a fixed share of the window) and then ran out of time
+ * in the delete phase: the handler's hard stop aborted DELE or QUIT and the invocation ended
+ * POP3_ABORTED although every message was stored and announced (issue 10's backlog bench, 20 s
+ * windows, 15 ms added to S3). The poll now sizes that phase from the writes it measured: it
+ * stops ingesting, or deletes fewer, so that DELE and QUIT end before finishBy.
+ *
+ * Time is a fake clock that the slow parts advance; the handler's abort timer is the server
+ * wrapper below: a DELE or QUIT that would end past finishBy fails as the abort makes it fail
+ * (POP3_ABORTED, the connection dropped, nothing committed).
+ */
+import { describe, expect, it } from 'vitest';
+import { Pop3Error } from '../../lambda/pop3/index.js';
+import { DETAIL_TYPE_MESSAGE_STORED } from '../../lambda/sync/events.js';
+import { messageKey, uidHash } from '../../lambda/sync/keys.js';
+import { pollMailbox } from '../../lambda/sync/poll.js';
+import type { FetchRequest, FetchedMessage, MailboxSession, MailSource } from '../../lambda/sync/ports.js';
+import type { MailboxPolicy, PollSummary } from '../../lambda/sync/types.js';
+import { MemoryWorld, mailText } from '../support/memory-ports.js';
+
+const policy: MailboxPolicy = { id: 'inbox', mode: 'full', delete: { kind: 'after-store' }, limits: {}, keyPrefix: 'mail/' };
+
+/** What each slow part costs on the fake clock. */
+interface Costs {
+  fetchMs: number;
+  /** Per state write (segment and manifest each). */
+  stateWriteMs: number;
+  leaseMs: number;
+  /** Per DELE, and per message removed by QUIT's UPDATE (together under the budget's 1 ms prior). */
+  deleMs: number;
+  quitMsPerDelete: number;
+}
+
+const MESSAGES = 3_000;
+const COSTS: Costs = { fetchMs: 10, stateWriteMs: 700, leaseMs: 50, deleMs: 0.1, quitMsPerDelete: 0.9 };
+
+/** A server whose commands take time on the fake clock, behind the handler's hard stop at `finishBy`. */
+class SlowServer implements MailSource {
+  finishBy = Number.POSITIVE_INFINITY;
+  /** Set when a DELE or QUIT ran into the hard stop (the old code's failure). */
+  aborted = 0;
+
+  constructor(
+    private readonly world: MemoryWorld,
+    private readonly costs: Costs,
+  ) {}
+
+  async open(): Promise<MailboxSession> {
+    const inner = await this.world.source.open();
+    const { world, costs } = this;
+    let marked = 0;
+    const cutOff = (): never => {
+      // The handler's timer fired while the command ran: the session is dropped without UPDATE.
+      this.aborted += 1;
+      inner.abort();
+      throw new Pop3Error('POP3_ABORTED', 'session aborted');
+    };
+    const spend = (ms: number): void => {
+      world.clock.advance(ms);
+      if (world.clock.now().getTime() > this.finishBy) cutOff();
+    };
+    return {
+      capabilities: inner.capabilities,
+      listMessages: () => inner.listMessages(),
+      async *fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {
+        for await (const fetched of inner.fetch(requests)) {
+          world.clock.advance(costs.fetchMs);
+          yield fetched;
+        }
+      },
+      async markDeleted(msgs) {
+        spend(costs.deleMs * msgs.length);
+        marked += msgs.length;
+        await inner.markDeleted(msgs);
+      },
+      async quit() {
+        spend(costs.quitMsPerDelete * marked);
+        await inner.quit();
+      },
+      abort: (reason) => inner.abort(reason),
+    };
+  }
+}
+
+function slowWorld(messages: number, costs: Costs): { world: MemoryWorld; server: SlowServer; slowSaves: { extraMs: number } } {
+  const world = new MemoryWorld();
+  world.mailbox.chunkSize = 64 * 1024;
+  for (let i = 1; i <= messages; i++) world.mailbox.add({ uid: `uid-${i}`, text: mailText(i) });
+  const slowSaves = { extraMs: 0 };
+  const save = world.state.save.bind(world.state);
+  const putSegment = world.state.putSegment.bind(world.state);
+  world.state.save = async (id, body, expected) => {
+    world.clock.advance(costs.stateWriteMs + slowSaves.extraMs);
+    return save(id, body, expected);
+  };
+  world.state.putSegment = async (id, name, body) => {
+    world.clock.advance(costs.stateWriteMs);
+    return putSegment(id, name, body);
+  };
+  const acquire = world.lease.acquire.bind(world.lease);
+  world.lease.acquire = async (id, owner, ttl) => {
+    world.clock.advance(costs.leaseMs);
+    const lease = await acquire(id, owner, ttl);
+    if (lease === null) return null;
+    const renew = lease.renew.bind(lease);
+    lease.renew = async (ms) => {
+      world.clock.advance(costs.leaseMs);
+      return renew(ms);
+    };
+    return lease;
+  };
+  const server = new SlowServer(world, costs);
+  // No DELE may be committed unless the message is stored, announced and recorded deleteSent.
+  world.mailbox.onCommit = (uids) => {
+    const state = world.state.json('inbox', uids);
+    const announced = new Set(world.publisher.ofType(DETAIL_TYPE_MESSAGE_STORED).map((e) => e.detail['uidHash']));
+    for (const uid of uids) {
+      expect(world.store.objects.has(messageKey('mail/', 'inbox', uid, 'full'))).toBe(true);
+      expect(announced.has(uidHash('inbox', uid))).toBe(true);
+      expect(state?.uids[uid]).toMatchObject({ status: 'published', deleteSent: true });
+    }
+  };
+  return { world, server, slowSaves };
+}
+
+/** One invocation: the soft deadline and the hard stop (finishBy) that many ms from now. */
+async function invoke(world: MemoryWorld, server: SlowServer, deadlineMs: number, finishByMs: number, onProgress?: (done: number) => void): Promise<PollSummary> {
+  const now = world.clock.now().getTime();
+  server.finishBy = now + finishByMs;
+  return pollMailbox(policy, { ...world.deps(), source: server }, {
+    deadline: new Date(now + deadlineMs),
+    finishBy: new Date(server.finishBy),
+    ...(onProgress ? { onProgress: (p) => onProgress(p.messagesDone) } : {}),
+  });
+}
+
+describe('delete-phase-outlives-the-invocation', () => {
+  it('stops ingesting early enough that DELE and QUIT end before the hard stop, and later invocations drain the rest', async () => {
+    const { world, server } = slowWorld(MESSAGES, COSTS);
+    // A 20 s Lambda window: soft deadline at 15 s, hard stop at 18 s. Ingesting until 15 s
+    // (~1,450 messages) leaves 3 s for the final save and the deleteSent save (1 s each at
+    // 500 ms a write), the renewal, and DELE/QUIT (1 ms a message): it does not fit.
+    const summaries: PollSummary[] = [];
+    for (let i = 0; i < 20 && world.mailbox.messages.length > 0; i++) {
+      summaries.push(await invoke(world, server, 15_000, 18_000));
+      world.clock.advance(60_000);
+    }
+    expect(server.aborted).toBe(0);
+    for (const s of summaries) {
+      expect(s.error).toBeUndefined();
+      expect(s.status).toBe('ok');
+    }
+    expect(summaries[0]?.deleted).toBeGreaterThan(0);
+    expect(summaries.at(-1)).toMatchObject({ backlog: 0, deletionsDeferred: 0 });
+    // Nothing lost, nothing stored twice: every message stored once, announced, then deleted.
+    expect(world.mailbox.messages).toHaveLength(0);
+    expect(world.store.objects.size).toBe(MESSAGES);
+    expect(new Set(world.publisher.ofType(DETAIL_TYPE_MESSAGE_STORED).map((e) => e.detail['uidHash'])).size).toBe(MESSAGES);
+    expect(summaries.reduce((n, s) => n + s.deleted, 0)).toBe(MESSAGES);
+  });
+
+  it('deletes fewer (none) when a slow final save leaves too little time, QUITs cleanly, and the next poll deletes them', async () => {
+    const { world, server, slowSaves } = slowWorld(50, { ...COSTS, fetchMs: 1 });
+    // Everything is read by 50 ms; then the state's manifest write turns slow (15 s, a stalled
+    // S3): the save after the last message ends with under 2 s left, less than a renewal, a
+    // deleteSent save and QUIT now take by this poll's own measure.
+    const first = await invoke(world, server, 15_000, 18_000, (done) => {
+      if (done === 50) slowSaves.extraMs = 15_000;
+    });
+    expect(server.aborted).toBe(0);
+    expect(first).toMatchObject({ status: 'ok', stored: 50, backlog: 0, deleted: 0, deletionsDeferred: 50 });
+    expect(first.error).toBeUndefined();
+    expect(world.mailbox.log.filter((c) => c.startsWith('DELE'))).toEqual([]);
+    expect(world.mailbox.log.at(-1)).toBe('QUIT');
+    expect(world.mailbox.messages).toHaveLength(50);
+
+    slowSaves.extraMs = 0;
+    world.clock.advance(60_000);
+    world.mailbox.log.length = 0;
+    const second = await invoke(world, server, 15_000, 18_000);
+    expect(server.aborted).toBe(0);
+    expect(second).toMatchObject({ status: 'ok', stored: 0, deleted: 50, deletionsDeferred: 0 });
+    // Confirmed by TOP (header hash and size), never by the UID alone, and not fetched again.
+    expect(world.mailbox.log.filter((c) => c.startsWith('TOP'))).toHaveLength(50);
+    expect(world.mailbox.log.filter((c) => c.startsWith('RETR'))).toEqual([]);
+    expect(world.mailbox.messages).toHaveLength(0);
+    expect(world.store.objects.size).toBe(50);
+  });
+
+  it('without finishBy (the CLI) deletes everything due, however long it takes', async () => {
+    const { world, server } = slowWorld(50, { ...COSTS, quitMsPerDelete: 100 });
+    const summary = await pollMailbox(policy, { ...world.deps(), source: server }, {});
+    expect(summary).toMatchObject({ status: 'ok', stored: 50, deleted: 50, deletionsDeferred: 0 });
+    expect(world.mailbox.messages).toHaveLength(0);
+  });
+});
