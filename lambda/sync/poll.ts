@@ -340,7 +340,18 @@ async function finish(
   }
   if (msgs.length < due.length) deferDeletions(run, due.length - msgs.length);
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
-  await handle.end('quit');
+  try {
+    await handle.end('quit');
+  } catch (error) {
+    if (!cutByFinishBy(run)) throw error;
+    // The caller's hard stop came while the server was removing: QUIT was sent, its answer
+    // is lost. Either outcome is safe (every DELE sent is stored, announced and recorded
+    // deleteSent): the next poll prunes what is gone and confirms and deletes what is not.
+    summary.deletionsDeferred += msgs.length;
+    summary.warnings.push(`QUIT did not answer before the invocation's hard stop: ${msgs.length} deletion(s) not confirmed; the next poll settles them`);
+    logger.warn('QUIT cut short by the hard stop', { mailboxId: policy.id, deletions: msgs.length, ...budget.measured() });
+    return;
+  }
   // RFC 2449 section 6.7: with EXPIRE 0 the server also removed everything we retrieved.
   const deleted = new Set(msgs);
   const expired: number[] = [];
@@ -364,11 +375,20 @@ async function finish(
 /** Reports deletions left for the next poll: the time left before finishBy did not allow them. */
 function deferDeletions(run: PollRun, count: number): void {
   const { summary, logger, policy, budget, clock } = run;
-  summary.deletionsDeferred = count;
+  summary.deletionsDeferred += count;
   summary.warnings.push(`${count} message(s) stored and announced but left on the server: too little time left to delete them; the next poll deletes them`);
   logger.info('deletions deferred to the next poll', {
     mailboxId: policy.id, deferred: count, msLeft: (budget.finishBy ?? 0) - clock.now().getTime(), ...budget.measured(),
   });
+}
+
+/**
+ * True when the session failed because the caller aborted it at finishBy (its hard stop), not
+ * because of the server or the link.
+ */
+function cutByFinishBy(run: PollRun): boolean {
+  const { options, budget, clock } = run;
+  return options.signal?.aborted === true && budget.finishBy !== undefined && clock.now().getTime() >= budget.finishBy;
 }
 
 /** Applies `patch` to the state entries of the listed messages numbered in `msgs`. */

@@ -144,8 +144,10 @@ export interface PollSummary {
   /** New messages left on the server for the next poll (limits, deadline). */
   backlog: number;
   /**
-   * Messages stored, announced and due for deletion that this poll left on the server because
-   * DELE and QUIT would not have fit before options.finishBy: the next poll confirms and deletes them.
+   * Messages stored, announced and due for deletion whose removal this poll did not confirm,
+   * for lack of time before options.finishBy: not sent (DELE and QUIT would not have fit), or
+   * sent but QUIT's answer cut off by the hard stop. The next poll prunes those gone and
+   * confirms and deletes those still listed.
    */
   deletionsDeferred: number;
   /** Invalid/duplicate UIDs and other reported anomalies. */

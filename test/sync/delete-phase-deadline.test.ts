@@ -38,8 +38,12 @@ const COSTS: Costs = { fetchMs: 10, stateWriteMs: 700, leaseMs: 50, deleMs: 0.1,
 /** A server whose commands take time on the fake clock, behind the handler's hard stop at `finishBy`. */
 class SlowServer implements MailSource {
   finishBy = Number.POSITIVE_INFINITY;
+  /** The handler's abort, fired when a command runs into finishBy. */
+  controller = new AbortController();
   /** Set when a DELE or QUIT ran into the hard stop (the old code's failure). */
   aborted = 0;
+  /** A QUIT cut off still runs UPDATE (Dovecot, once it has read QUIT), or not. */
+  commitsWhenCut = false;
 
   constructor(
     private readonly world: MemoryWorld,
@@ -50,15 +54,17 @@ class SlowServer implements MailSource {
     const inner = await this.world.source.open();
     const { world, costs } = this;
     let marked = 0;
-    const cutOff = (): never => {
-      // The handler's timer fired while the command ran: the session is dropped without UPDATE.
+    const cutOff = async (quitting: boolean): Promise<never> => {
+      // The handler's timer fired while the command ran: the session is dropped.
       this.aborted += 1;
-      inner.abort();
+      this.controller.abort(new Error('Lambda time budget exhausted'));
+      if (quitting && this.commitsWhenCut) await inner.quit();
+      else inner.abort();
       throw new Pop3Error('POP3_ABORTED', 'session aborted');
     };
-    const spend = (ms: number): void => {
+    const spend = async (ms: number, quitting = false): Promise<void> => {
       world.clock.advance(ms);
-      if (world.clock.now().getTime() > this.finishBy) cutOff();
+      if (world.clock.now().getTime() > this.finishBy) await cutOff(quitting);
     };
     return {
       capabilities: inner.capabilities,
@@ -70,12 +76,12 @@ class SlowServer implements MailSource {
         }
       },
       async markDeleted(msgs) {
-        spend(costs.deleMs * msgs.length);
+        await spend(costs.deleMs * msgs.length);
         marked += msgs.length;
         await inner.markDeleted(msgs);
       },
       async quit() {
-        spend(costs.quitMsPerDelete * marked);
+        await spend(costs.quitMsPerDelete * marked, true);
         await inner.quit();
       },
       abort: (reason) => inner.abort(reason),
@@ -128,9 +134,11 @@ function slowWorld(messages: number, costs: Costs): { world: MemoryWorld; server
 async function invoke(world: MemoryWorld, server: SlowServer, deadlineMs: number, finishByMs: number, onProgress?: (done: number) => void): Promise<PollSummary> {
   const now = world.clock.now().getTime();
   server.finishBy = now + finishByMs;
+  server.controller = new AbortController();
   return pollMailbox(policy, { ...world.deps(), source: server }, {
     deadline: new Date(now + deadlineMs),
     finishBy: new Date(server.finishBy),
+    signal: server.controller.signal,
     ...(onProgress ? { onProgress: (p) => onProgress(p.messagesDone) } : {}),
   });
 }
@@ -187,6 +195,33 @@ describe('delete-phase-outlives-the-invocation', () => {
     expect(world.mailbox.messages).toHaveLength(0);
     expect(world.store.objects.size).toBe(50);
   });
+
+  for (const commitsWhenCut of [true, false]) {
+    it(`a server slower to remove than the budget's prior: QUIT cut off by the hard stop is not an error (${commitsWhenCut ? 'server committed' : 'server did not commit'}), the next poll settles it`, async () => {
+      const { world, server } = slowWorld(200, { ...COSTS, fetchMs: 1, quitMsPerDelete: 100 });
+      server.commitsWhenCut = commitsWhenCut;
+      const first = await invoke(world, server, 15_000, 18_000);
+      expect(server.aborted).toBe(1);
+      expect(first).toMatchObject({ status: 'ok', stored: 200, backlog: 0, deleted: 0, deletionsDeferred: 200 });
+      expect(first.error).toBeUndefined();
+      expect(first.warnings.join('\n')).toContain('QUIT did not answer');
+      expect(world.mailbox.messages).toHaveLength(commitsWhenCut ? 0 : 200);
+
+      server.commitsWhenCut = false;
+      world.clock.advance(60_000);
+      world.mailbox.log.length = 0;
+      const second = await invoke(world, server, 15_000, 180_000);
+      expect(second).toMatchObject({ status: 'ok', stored: 0, deleted: commitsWhenCut ? 0 : 200, deletionsDeferred: 0 });
+      expect(world.mailbox.log.filter((c) => c.startsWith('RETR'))).toEqual([]);
+      expect(world.mailbox.messages).toHaveLength(0);
+      expect(world.store.objects.size).toBe(200);
+      const entries = Object.values(world.state.json('inbox')?.uids ?? {});
+      // Committed: the gone UIDs, recorded deleteSent, are pruned (never read as a UID epoch
+      // change). Not committed: deleted now, after a TOP confirmed each one.
+      if (commitsWhenCut) expect(entries).toHaveLength(0);
+      else expect(entries.every((e) => e.status === 'deleted')).toBe(true);
+    });
+  }
 
   it('without finishBy (the CLI) deletes everything due, however long it takes', async () => {
     const { world, server } = slowWorld(50, { ...COSTS, quitMsPerDelete: 100 });
