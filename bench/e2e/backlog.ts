@@ -95,8 +95,8 @@ export async function drain(settings: DrainSettings, corpus: SeededCorpus): Prom
     f.secretsManagerCalls += inv.aws.secretsManagerCalls;
     if (row.status !== 'ok') f.nonOkStatuses.push(`#${f.invocations}: ${row.status}${s?.error ? ` ${s.error.code}` : ''}`);
     settings.log(
-      `    invocation ${f.invocations}: ${row.status}${s?.error ? ` (${s.error.code}: ${s.error.message.slice(0, 120)})` : ''} stored ${row.stored} deleted ${row.deleted} backlog ${row.backlog} ` +
-        `handler ${(inv.handlerMs / 1000).toFixed(1)} s, peak RSS ${(inv.peakRssKb / 1024).toFixed(0)} MiB`,
+      `    invocation ${f.invocations}: ${row.status}${s?.error ? ` (${s.error.code}: ${s.error.message.slice(0, 120)})` : ''} stored ${row.stored} deleted ${row.deleted} ` +
+        `${row.deletionsDeferred > 0 ? `deferred ${row.deletionsDeferred} ` : ''}backlog ${row.backlog} handler ${(inv.handlerMs / 1000).toFixed(1)} s, peak RSS ${(inv.peakRssKb / 1024).toFixed(0)} MiB`,
     );
     // Deletions left for the next poll (too little time left) are work owed too.
     if (row.status === 'ok' && row.backlog === 0 && row.deletionsDeferred === 0) {
