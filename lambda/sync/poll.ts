@@ -236,15 +236,18 @@ async function ingestAndDelete(
   if (pruneState(keeper.state, listing) > 0) keeper.markDirty();
 
   const deadline = options.deadline?.getTime();
-  // Each message finished may earn a DELE; with what is in flight (at most a fetch window), the
-  // delete phase must still fit before finishBy, or the reader stops here (finish-budget.ts).
+  // Each message finished may earn a DELE, and so may each known message due for deletion that
+  // this poll confirms (verify, oldest first, so before new ones): with what is in flight (at
+  // most a fetch window) the delete phase must still fit before finishBy, or the reader stops
+  // here (finish-budget.ts).
   const deletes = policy.delete.kind !== 'never';
+  const verifying = plan.work.filter((m) => m.action === 'verify').length;
   const shouldStop = (): boolean => {
     const now = clock.now().getTime();
     renewal.tick(now);
     return (
       options.signal?.aborted === true || renewal.lost || (deadline !== undefined && now >= deadline) ||
-      (deletes && run.budget.tooLateFor(ingestor.processed + SYNC_LIMITS.fetchWindow))
+      (deletes && run.budget.tooLateFor(ingestor.processed + verifying + SYNC_LIMITS.fetchWindow))
     );
   };
   const recorder = new Recorder({ store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, mailboxId: policy.id });
@@ -344,11 +347,11 @@ async function finish(
     await handle.end('quit');
   } catch (error) {
     if (!cutByFinishBy(run)) throw error;
-    // The caller's hard stop came while the server was removing: QUIT was sent, its answer
-    // is lost. Either outcome is safe (every DELE sent is stored, announced and recorded
+    // The caller's hard stop came while QUIT ran: the server may or may not have entered
+    // UPDATE. Either outcome is safe (every DELE sent is stored, announced and recorded
     // deleteSent): the next poll prunes what is gone and confirms and deletes what is not.
     summary.deletionsDeferred += msgs.length;
-    summary.warnings.push(`QUIT did not answer before the invocation's hard stop: ${msgs.length} deletion(s) not confirmed; the next poll settles them`);
+    if (msgs.length > 0) summary.warnings.push(`QUIT did not answer before the invocation's hard stop: ${msgs.length} deletion(s) not confirmed; the next poll settles them`);
     logger.warn('QUIT cut short by the hard stop', { mailboxId: policy.id, deletions: msgs.length, ...budget.measured() });
     return;
   }

@@ -196,6 +196,20 @@ describe('delete-phase-outlives-the-invocation', () => {
     expect(world.store.objects.size).toBe(50);
   });
 
+  it('counts the known messages it confirms for deletion too: a pile of them is deleted before new mail is read', async () => {
+    const { world, server } = slowWorld(1_500, { ...COSTS, fetchMs: 2 });
+    // Stored and announced earlier by a poll that kept them (delete: never); now due.
+    await pollMailbox({ ...policy, delete: { kind: 'never' } }, world.deps());
+    for (let i = 1_501; i <= 4_500; i++) world.mailbox.add({ uid: `uid-${i}`, text: mailText(i) });
+    world.clock.advance(60_000);
+    const summary = await invoke(world, server, 15_000, 18_000);
+    expect(server.aborted).toBe(0);
+    // Every deletion earned fits: the reader stopped early enough for all of them.
+    expect(summary).toMatchObject({ status: 'ok', deletionsDeferred: 0 });
+    expect(summary.deleted).toBe(1_500 + summary.stored);
+    expect(summary.backlog).toBeGreaterThan(0);
+  });
+
   for (const commitsWhenCut of [true, false]) {
     it(`a server slower to remove than the budget's prior: QUIT cut off by the hard stop is not an error (${commitsWhenCut ? 'server committed' : 'server did not commit'}), the next poll settles it`, async () => {
       const { world, server } = slowWorld(200, { ...COSTS, fetchMs: 1, quitMsPerDelete: 100 });
