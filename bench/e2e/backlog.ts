@@ -41,7 +41,7 @@ export interface DrainFigures {
   /** Statuses other than 'ok' seen along the way (e.g. a deadline is still 'ok'). */
   nonOkStatuses: string[];
   drained: boolean;
-  perInvocation: Array<Pick<Invocation, 'handlerMs' | 'wallMs' | 'peakRssKb'> & { stored: number; backlog: number; status: string; deleted: number }>;
+  perInvocation: Array<Pick<Invocation, 'handlerMs' | 'wallMs' | 'peakRssKb'> & { stored: number; backlog: number; status: string; deleted: number; deletionsDeferred: number }>;
   /** Raw counts summed over the invocations (for the cost figures). */
   s3: Record<string, number>;
   putEventsCalls: number;
@@ -79,6 +79,7 @@ export async function drain(settings: DrainSettings, corpus: SeededCorpus): Prom
     const row = {
       handlerMs: inv.handlerMs, wallMs: inv.wallMs, peakRssKb: inv.peakRssKb,
       stored: s?.stored ?? 0, backlog: s?.backlog ?? -1, status: s?.status ?? `none (${inv.error ?? '?'})`, deleted: s?.deleted ?? 0,
+      deletionsDeferred: s?.deletionsDeferred ?? 0,
     };
     f.perInvocation.push(row);
     f.totalWallMs += inv.wallMs;
@@ -94,10 +95,11 @@ export async function drain(settings: DrainSettings, corpus: SeededCorpus): Prom
     f.secretsManagerCalls += inv.aws.secretsManagerCalls;
     if (row.status !== 'ok') f.nonOkStatuses.push(`#${f.invocations}: ${row.status}${s?.error ? ` ${s.error.code}` : ''}`);
     settings.log(
-      `    invocation ${f.invocations}: ${row.status}${s?.error ? ` (${s.error.code}: ${s.error.message.slice(0, 120)})` : ''} stored ${row.stored} deleted ${row.deleted} backlog ${row.backlog} ` +
-        `handler ${(inv.handlerMs / 1000).toFixed(1)} s, peak RSS ${(inv.peakRssKb / 1024).toFixed(0)} MiB`,
+      `    invocation ${f.invocations}: ${row.status}${s?.error ? ` (${s.error.code}: ${s.error.message.slice(0, 120)})` : ''} stored ${row.stored} deleted ${row.deleted} ` +
+        `${row.deletionsDeferred > 0 ? `deferred ${row.deletionsDeferred} ` : ''}backlog ${row.backlog} handler ${(inv.handlerMs / 1000).toFixed(1)} s, peak RSS ${(inv.peakRssKb / 1024).toFixed(0)} MiB`,
     );
-    if (row.status === 'ok' && row.backlog === 0) {
+    // Deletions left for the next poll (too little time left) are work owed too.
+    if (row.status === 'ok' && row.backlog === 0 && row.deletionsDeferred === 0) {
       f.drained = true;
       break;
     }

@@ -30,6 +30,8 @@ export interface PollRunOptions {
   /** Who holds the lease (default: this host and process). */
   owner?: string;
   deadline?: Date;
+  /** DELE and QUIT done by then (PollOptions.finishBy): when `signal` aborts the sessions. */
+  finishBy?: Date;
   signal?: AbortSignal;
   /** The logger of the adapters (and of the core unless `coreLogger` says otherwise), or one per mailbox. */
   logger: Logger | ((mailbox: MailboxConfig) => Logger);
@@ -135,6 +137,7 @@ async function pollOne(
       owner,
       onProgress,
       ...(options.deadline ? { deadline: options.deadline } : {}),
+      ...(options.finishBy ? { finishBy: options.finishBy } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     };
     let summary = await pollMailbox(policy, deps, pollOptions);

@@ -67,6 +67,7 @@ export async function runInvocation(event: unknown, context: Context, rt: Handle
       concurrency: rt.concurrency,
       owner: `lambda:${requestId}`,
       deadline: budget.deadline,
+      finishBy: budget.abortAt,
       signal: controller.signal,
       logger: (m) => portLogger(rt.logger, { mailboxId: m.id }),
       retryAuth: retryAuthWhenChanged(rt.secrets, rt.oauth),

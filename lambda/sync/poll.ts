@@ -14,6 +14,7 @@ import { StateKeeper } from './checkpoint.js';
 import { SyncError, hasCode } from './errors.js';
 import { DETAIL_TYPE_CIRCUIT_OPENED, EVENT_SCHEMA_VERSION, type CircuitOpenedDetail, type CircuitStats } from './events.js';
 import { compileFilter } from './filter.js';
+import { FinishBudget } from './finish-budget.js';
 import { Ingestor } from './ingest.js';
 import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
@@ -41,7 +42,10 @@ export async function pollMailbox(policy: MailboxPolicy, deps: PollDependencies,
   try {
     validatePolicy(policy);
     if (policy.parse && !deps.parsed) throw new SyncError('SYNC_INVALID_POLICY', 'parse is enabled but the entry point gave no ParsedObjectStore');
-    await runPoll({ policy, deps, options, clock, logger, summary });
+    const budget = new FinishBudget(clock, options.finishBy?.getTime());
+    // State and lease writes timed: they size the delete phase against finishBy (finish-budget.ts).
+    const timed: PollDependencies = { ...deps, state: budget.timedState(deps.state), lease: budget.timedLease(deps.lease) };
+    await runPoll({ policy, deps: timed, options, clock, logger, summary, budget });
   } catch (error) {
     fail(summary, error);
   }
@@ -61,6 +65,8 @@ interface PollRun {
   clock: Clock;
   logger: Logger;
   summary: PollSummary;
+  /** What DELE and QUIT need, measured in this poll, against options.finishBy. */
+  budget: FinishBudget;
 }
 
 /** An open session and a once-only way to end it (QUIT, or drop without QUIT). */
@@ -230,10 +236,19 @@ async function ingestAndDelete(
   if (pruneState(keeper.state, listing) > 0) keeper.markDirty();
 
   const deadline = options.deadline?.getTime();
+  // Each message finished may earn a DELE, and so may each known message due for deletion that
+  // this poll confirms (verify, oldest first, so before new ones): with what is in flight (at
+  // most a fetch window) the delete phase must still fit before finishBy, or the reader stops
+  // here (finish-budget.ts).
+  const deletes = policy.delete.kind !== 'never';
+  const verifying = plan.work.filter((m) => m.action === 'verify').length;
   const shouldStop = (): boolean => {
     const now = clock.now().getTime();
     renewal.tick(now);
-    return options.signal?.aborted === true || renewal.lost || (deadline !== undefined && now >= deadline);
+    return (
+      options.signal?.aborted === true || renewal.lost || (deadline !== undefined && now >= deadline) ||
+      (deletes && run.budget.tooLateFor(ingestor.processed + verifying + SYNC_LIMITS.fetchWindow))
+    );
   };
   const recorder = new Recorder({ store: deps.store, publisher: deps.publisher, keeper, clock, logger, summary, mailboxId: policy.id });
   const ingestor = new Ingestor({
@@ -306,8 +321,11 @@ async function finish(
   recorder: Recorder,
   renewal: LeaseRenewal,
 ): Promise<void> {
-  const { policy, clock, logger, summary } = run;
-  const msgs = selectDeletes(policy, listing, keeper.state, clock.now(), recorder.confirmed);
+  const { policy, clock, logger, summary, budget } = run;
+  const due = selectDeletes(policy, listing, keeper.state, clock.now(), recorder.confirmed);
+  // Only what DELE and QUIT can finish before the caller's hard stop (oldest first); the rest
+  // stays stored and announced on the server, and the next poll confirms and deletes it.
+  let msgs = due.slice(0, budget.deletionsThatFit(due.length, 'save'));
   if (msgs.length > 0) {
     // Still ours? A poller that lost its lease must not delete what another one now manages.
     if (!(await renewal.renewNow())) {
@@ -318,10 +336,25 @@ async function finish(
     // make the next poll read the vanished UIDs as a new UID epoch (circuit breaker).
     markEntries(keeper, listing, msgs, { deleteSent: true });
     await keeper.save();
-    await handle.session.markDeleted(msgs);
+    // The renewal or the save may have taken longer than measured before: look again. A
+    // deleteSent entry still listed is harmless (confirmed and deleted by the next poll).
+    msgs = msgs.slice(0, budget.deletionsThatFit(msgs.length, 'dele'));
+    if (msgs.length > 0) await handle.session.markDeleted(msgs);
   }
+  if (msgs.length < due.length) deferDeletions(run, due.length - msgs.length);
   // RFC 1939 section 6: DELE takes effect only when QUIT succeeds (UPDATE state).
-  await handle.end('quit');
+  try {
+    await handle.end('quit');
+  } catch (error) {
+    if (!cutByFinishBy(run)) throw error;
+    // The caller's hard stop came while QUIT ran: the server may or may not have entered
+    // UPDATE. Either outcome is safe (every DELE sent is stored, announced and recorded
+    // deleteSent): the next poll prunes what is gone and confirms and deletes what is not.
+    summary.deletionsDeferred += msgs.length;
+    if (msgs.length > 0) summary.warnings.push(`QUIT did not answer before the invocation's hard stop: ${msgs.length} deletion(s) not confirmed; the next poll settles them`);
+    logger.warn('QUIT cut short by the hard stop', { mailboxId: policy.id, deletions: msgs.length, ...budget.measured() });
+    return;
+  }
   // RFC 2449 section 6.7: with EXPIRE 0 the server also removed everything we retrieved.
   const deleted = new Set(msgs);
   const expired: number[] = [];
@@ -340,6 +373,25 @@ async function finish(
     summary.warnings.push('Deletions committed but not recorded; the next poll prunes them');
     logger.warn('state save after QUIT failed', { mailboxId: policy.id, error: errorInfo(error) });
   }
+}
+
+/** Reports deletions left for the next poll: the time left before finishBy did not allow them. */
+function deferDeletions(run: PollRun, count: number): void {
+  const { summary, logger, policy, budget, clock } = run;
+  summary.deletionsDeferred += count;
+  summary.warnings.push(`${count} message(s) stored and announced but left on the server: too little time left to delete them; the next poll deletes them`);
+  logger.info('deletions deferred to the next poll', {
+    mailboxId: policy.id, deferred: count, msLeft: (budget.finishBy ?? 0) - clock.now().getTime(), ...budget.measured(),
+  });
+}
+
+/**
+ * True when the session failed because the caller aborted it at finishBy (its hard stop), not
+ * because of the server or the link.
+ */
+function cutByFinishBy(run: PollRun): boolean {
+  const { options, budget, clock } = run;
+  return options.signal?.aborted === true && budget.finishBy !== undefined && clock.now().getTime() >= budget.finishBy;
 }
 
 /** Applies `patch` to the state entries of the listed messages numbered in `msgs`. */

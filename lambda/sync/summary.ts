@@ -29,6 +29,7 @@ export function newSummary(mailboxId: string, startedAt: Date): PollSummary {
     setAside: 0,
     setAsideTotal: 0,
     backlog: 0,
+    deletionsDeferred: 0,
     warnings: [],
   };
 }

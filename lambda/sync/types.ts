@@ -105,6 +105,12 @@ export interface PollProgress {
 export interface PollOptions {
   /** Start no new message after this instant; finish in-flight ones, record, QUIT. */
   deadline?: Date;
+  /**
+   * DELE and QUIT must be done by this instant (the caller aborts the session then: the Lambda
+   * handler's hard stop). The poll stops ingesting early, and deletes fewer messages, when its
+   * measured costs say the deletions would not fit; the rest waits for the next poll.
+   */
+  finishBy?: Date;
   signal?: AbortSignal;
   /** Identifies this poller in the lease (e.g. Lambda request id). */
   owner?: string;
@@ -137,6 +143,13 @@ export interface PollSummary {
   setAsideTotal: number;
   /** New messages left on the server for the next poll (limits, deadline). */
   backlog: number;
+  /**
+   * Messages stored, announced and due for deletion whose removal this poll did not confirm,
+   * for lack of time before options.finishBy: not sent (DELE and QUIT would not have fit), or
+   * sent but QUIT's answer cut off by the hard stop. The next poll prunes those gone and
+   * confirms and deletes those still listed.
+   */
+  deletionsDeferred: number;
   /** Invalid/duplicate UIDs and other reported anomalies. */
   warnings: string[];
   error?: { code: string; category: string; message: string; retryable: boolean };
