@@ -237,6 +237,8 @@ export class SeenEntries {
     this.pending = new Map();
     const run = runOf(records);
     if (run.n > 0) this.runs.push(run);
+    // A match holds positions in the runs: a save that seals or merges them must not leave it memoized.
+    this.mutations += 1;
     return run;
   }
 
