@@ -57,6 +57,12 @@ interface ChildResult {
   peakRssKiB: number;
   rssAfterImportKiB: number;
   traffic: { read: number; written: number; reads: number; writes: number };
+  /** VmHWM (KiB) when the poll reached each step: start, stateLoaded, loggedIn, listed, planned. */
+  peakKiBAt?: Record<string, number>;
+}
+
+function phaseLine(r: ChildResult): string {
+  return Object.entries(r.peakKiBAt ?? {}).map(([step, kib]) => `${step} ${(kib / 1024).toFixed(0)}`).join(', ');
 }
 
 const PASSWORD = 'bench password';
@@ -86,6 +92,7 @@ try {
   const emptyDir = join(work, 'state-empty');
   const baseline = await child(job('empty', emptyDir));
   log('baseline (empty mailbox idle poll)', JSON.stringify(baseline));
+  log(`baseline peak RSS so far (MiB) ${phaseLine(baseline)}`);
 
   const imports: ChildResult[] = [];
   let importedTotal = 0;
@@ -110,7 +117,7 @@ try {
     const r = await child(job('kept', stateDir));
     if (r.newMessages !== 0 || r.traffic.written !== 0) throw new Error(`idle poll was not idle: ${JSON.stringify(r)}`);
     idle.push(r);
-    log(`idle poll ${i + 1}: ${(r.elapsedMs / 1000).toFixed(2)} s, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, state read ${r.traffic.read} B in ${r.traffic.reads} reads, written ${r.traffic.written} B`);
+    log(`idle poll ${i + 1}: ${(r.elapsedMs / 1000).toFixed(2)} s, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, state read ${r.traffic.read} B in ${r.traffic.reads} reads, written ${r.traffic.written} B; peak RSS so far (MiB) ${phaseLine(r)}`);
     if (mpop) {
       const m = await mpop.run();
       mpopIdle.push(m.elapsedMs);
@@ -141,6 +148,7 @@ try {
       stateBytesReadPerUid: (idle[0]?.traffic.read ?? 0) / N,
       stateReads: idle[0]?.traffic.reads,
       stateBytesWritten: idle[0]?.traffic.written,
+      peakMiBAt: idle.map((r) => Object.fromEntries(Object.entries(r.peakKiBAt ?? {}).map(([step, kib]) => [step, Math.round(kib / 102.4) / 10]))),
     },
     mpop: mpop ? { firstRunMs: mpopFirst, idleMedianMs: median(mpopIdle), idlePeakRssMiB: median(mpopRss) / 1024, oursOverMpop: idleMs / median(mpopIdle) } : undefined,
   };

@@ -3,7 +3,7 @@
  * the sync core classifies it. The handler uses it to count POP3 response codes (RFC 2449
  * section 8, RFC 3206: IN-USE, LOGIN-DELAY, SYS/TEMP, AUTH...), which the summary does not carry.
  */
-import type { FetchRequest, FetchedMessage, MailboxSession, MailSource } from '../sync/ports.js';
+import type { FetchRequest, FetchedMessage, KnownUids, MailboxSession, MailSource } from '../sync/ports.js';
 
 /** The RFC 2449 / RFC 3206 response code an error of the mail source carries (IN-USE, SYS/TEMP...), if any. */
 export function responseCodeOf(error: unknown): string | undefined {
@@ -29,7 +29,7 @@ function observeSession(session: MailboxSession, observe: SourceErrorObserver): 
     get capabilities() {
       return session.capabilities;
     },
-    listMessages: () => tap(session.listMessages(), observe),
+    listMessages: (known?: KnownUids) => tap(session.listMessages(known), observe),
     fetch: (requests: Iterable<FetchRequest>) => tapIterable(session.fetch(requests), observe),
     markDeleted: (msgs: readonly number[]) => tap(session.markDeleted(msgs), observe),
     quit: () => tap(session.quit(), observe),

@@ -23,6 +23,6 @@ export type { StatusReply } from './response.js';
 export { parseCapabilities, unknownCapabilities } from './capabilities.js';
 export type { Pop3Capabilities } from './capabilities.js';
 export { isValidUid, ListSizes, MAX_UID_LENGTH, parseListLine, parseUidlLine, UidlCollector, validateUidlListing } from './uid.js';
-export type { ListEntry, RejectedUid, UidlEntry, UidlListing } from './uid.js';
+export type { ListEntry, RejectedUid, UidlEntry, UidlListing, UidlTaker } from './uid.js';
 export { checkPin, publicKeyPin } from './transport.js';
 export type { Pop3TlsMode, Pop3TlsOptions, TlsInfo } from './transport.js';

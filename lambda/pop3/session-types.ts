@@ -125,6 +125,12 @@ export interface Pop3Session {
   listOne(msg: number): Promise<ListEntry>;
   /** UIDL: valid entries plus rejected (invalid or duplicate) ones. */
   uidl(): Promise<UidlListing>;
+  /**
+   * LIST, then UIDL (pipelined when the server allows): each valid UIDL entry is offered to
+   * `take` with its LIST size while UIDL streams; a taken entry is left out of the UIDL listing.
+   * Both promises must be awaited.
+   */
+  listThenUidl(take: (uid: string, msg: number, size: number | undefined) => boolean): { sizes: Promise<ListSizes>; uidl: Promise<UidlListing> };
   /** UIDL msg; an invalid UID is POP3_INVALID_UID. */
   uidlOne(msg: number): Promise<UidlEntry>;
   /** RETR msg as a stream. */

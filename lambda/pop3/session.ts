@@ -88,6 +88,15 @@ export class TransactionSession implements Pop3Session {
     return (await this.listing('UIDL', new UidlCollector(this.limits.maxListingEntries))).finish();
   }
 
+  listThenUidl(take: (uid: string, msg: number, size: number | undefined) => boolean): { sizes: Promise<ListSizes>; uidl: Promise<UidlListing> } {
+    const max = this.limits.maxListingEntries;
+    const sizes = new ListSizes(max);
+    // Replies come in command order (RFC 2449 section 6.6): LIST's is complete before UIDL's first line.
+    const list = this.listing('LIST', sizes);
+    const uidl = this.listing('UIDL', new UidlCollector(max, (uid, msg) => take(uid, msg, sizes.get(msg)))).then((c) => c.finish());
+    return { sizes: list, uidl };
+  }
+
   async uidlOne(msg: number): Promise<UidlEntry> {
     const entry = parseUidlLine((await this.simple(`UIDL ${checkMsg(msg)}`)).text);
     if ('reason' in entry) {

@@ -146,6 +146,12 @@ function grown<T extends Uint8Array | Uint32Array | Int32Array>(array: T, at: nu
 const EMPTY = -1;
 
 /**
+ * Offered each valid UIDL entry as it streams (the UID already validated); true: the caller
+ * has taken it over, and the listing leaves it out (not kept, not checked for duplicates here).
+ */
+export type UidlTaker = (uid: string, msg: number) => boolean;
+
+/**
  * Streams a UIDL listing, one line at a time, into a validated UidlListing. Valid UIDs are
  * copied as octets into 1 MiB chunks (octet-chunks.ts), with position, length and message
  * number in typed arrays; duplicates are found with an open-addressing table of entry indexes
@@ -167,7 +173,7 @@ export class UidlCollector {
   /** Invalid entries, each with the number of valid entries listed before it (to keep listing order). */
   private readonly invalid: Array<{ before: number; item: RejectedUid }> = [];
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries: number, private readonly take?: UidlTaker) {}
 
   /** One UIDL line, unstuffed. */
   line(text: string): void {
@@ -178,8 +184,8 @@ export class UidlCollector {
       throw new Pop3Error('POP3_PROTOCOL', 'message number listed twice in UIDL', { serverText: String(item.msg) });
     }
     this.seenMsg[item.msg] = 1;
-    if ('uid' in item) this.add(item.msg, item.uid);
-    else this.invalid.push({ before: this.n, item });
+    if (!('uid' in item)) this.invalid.push({ before: this.n, item });
+    else if (this.take === undefined || !this.take(item.uid, item.msg)) this.add(item.msg, item.uid);
   }
 
   /** The listing: valid entries, and the rejected ones with their reason, in listing order. */

@@ -2,6 +2,7 @@
  * A listing compared with a mailbox's seen entries (seen-entries.ts), by UID hash: where each
  * listed message's record is, and which known UIDs the listing no longer shows (gone).
  */
+import { takenOf } from './listing-known.js';
 import type { Listing } from './ports.js';
 import { HASH_BYTES, NO_SIZE, type QuietRun, compareHash, hexAt, uidDigest, type QuietRecord } from './quiet-run.js';
 import type { GoneEntry, SeenEntries } from './seen-entries.js';
@@ -17,6 +18,8 @@ const PENDING = -3;
  * entries not listed (gone). The UID hashes of the whole listing are computed in one pass
  * from its octets (uid-digests.ts) and looked up by binary search in the columns; a loud entry
  * is found by its hash too. No object or string per listed message unless asked for (`entry(i)`).
+ * Entries the source took while listing (listing-known.ts) have no position: they count as
+ * listed quiet records.
  */
 export class ListingMatch {
   /** Per listing position: NONE, LOUD, PENDING, or the index of the run holding it. */
@@ -32,14 +35,21 @@ export class ListingMatch {
     const n = listing.length;
     this.where = new Int8Array(n);
     this.index = new Int32Array(n);
-    const seen = runs.map((run) => new Uint8Array(run.n));
+    // Entries the source left out (listing-known.ts) are listed and known: marked from the start.
+    const taken = takenOf(listing);
+    let knownListed = 0;
+    const seen = runs.map((run) => {
+      if (taken === undefined) return new Uint8Array(run.n);
+      const { marks, listed } = taken.marksFor(run);
+      knownListed += listed;
+      return marks;
+    });
     const louds = loudIndex(entries.mailboxId, loud);
     const loudSeen = new Uint8Array(louds.uids.length);
     const pendingSeen = new Set<string>();
     const digester = new UidDigester(entries.mailboxId);
     const writeUid = (i: number, target: Uint8Array, offset: number): number => listing.writeUid(i, target, offset);
     const hash = new Uint8Array(HASH_BYTES);
-    let knownListed = 0;
     for (let i = 0; i < n; i++) {
       digester.digestOne(writeUid, i, hash, 0);
       this.where[i] = NONE;

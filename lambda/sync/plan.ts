@@ -6,6 +6,7 @@ import type { CircuitStats } from './events.js';
 import type { MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import { asListing, type ListingInput } from './listing.js';
+import { listedCount } from './listing-known.js';
 import type { ListedMessage, Listing, MailboxCapabilities } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
 import type { MailboxPolicy } from './types.js';
@@ -64,7 +65,7 @@ export function planPoll(policy: MailboxPolicy, input: ListingInput, state: Seen
     const i = order === undefined ? k : (order[k] as number);
     // A quiet record (stored or skipped, acknowledged) needs nothing unless a header-only message may be upgraded.
     const quiet = match.quietKind(i);
-    if (quiet === 'full' || quiet === 'skipped' || quiet === 'seeded' || (quiet === 'headers' && policy.mode !== 'full')) continue;
+    if (quiet !== undefined && planSkipsQuiet(policy, quiet)) continue;
     const m = listing.at(i);
     const action = ingestAction(policy, m, match.entry(i), maxSize);
     if (action) fresh.push({ ...m, action });
@@ -87,6 +88,19 @@ export function planPoll(policy: MailboxPolicy, input: ListingInput, state: Seen
   }
   work.sort((a, b) => a.msg - b.msg);
   return { circuit: checkCircuit(listing, state, context), newMessages: fresh.length, work, backlog: fresh.length - Math.min(fresh.length, inWork.size) };
+}
+
+/** True when planPoll needs nothing of a quiet record of `kind`. */
+function planSkipsQuiet(policy: MailboxPolicy, kind: SeenEntry['kind']): boolean {
+  return kind === 'full' || kind === 'skipped' || kind === 'seeded' || (kind === 'headers' && policy.mode !== 'full');
+}
+
+/**
+ * Whether a poll under `policy` needs nothing of a quiet record of a kind: planPoll skips it
+ * and dueForDeletion never selects it. The listing may leave such a UID out (listing-known.ts).
+ */
+export function quietNeedsNothing(policy: MailboxPolicy): (kind: SeenEntry['kind']) => boolean {
+  return (kind) => planSkipsQuiet(policy, kind) && (policy.delete.kind === 'never' || kind !== 'full');
 }
 
 /**
@@ -171,7 +185,7 @@ export function checkCircuit(input: ListingInput, state: SeenState, context: Pla
     }
   }
   const knownGone = goneSizes.length;
-  const stats: CircuitStats = { known, listed: listing.length, unknownListed, knownGone, reappeared };
+  const stats: CircuitStats = { known, listed: listedCount(listing), unknownListed, knownGone, reappeared };
   const open =
     known >= SYNC_LIMITS.circuitMinKnown &&
     knownGone / known > SYNC_LIMITS.circuitGoneShare &&

@@ -19,9 +19,10 @@ import { Ingestor } from './ingest.js';
 import { isValidMailboxId } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import { assertLoginAllowed, saveLoginRecord, watchLogins } from './login-delay.js';
-import { planPoll, policyWarnings, selectDeletes, type Plan, type PlanContext } from './plan.js';
+import { planPoll, policyWarnings, quietNeedsNothing, selectDeletes, type Plan, type PlanContext } from './plan.js';
 import { Recorder } from './recorder.js';
 import { asListing, type ListingInput } from './listing.js';
+import { listKnown, listedCount } from './listing-known.js';
 import type { Clock, Lease, Listing, Logger, MailboxSession, OutgoingEvent, RejectedListing } from './ports.js';
 import type { SeenEntry, SeenState } from './state.js';
 import { boundText, capWarnings, errorInfo, newSummary, statusFor, summaryEvent } from './summary.js';
@@ -149,7 +150,8 @@ async function runPoll(run: PollRun): Promise<void> {
 async function surveyMailbox(policy: MailboxPolicy, deps: PollDependencies, options: PollOptions, state: SeenState, clock: Clock): Promise<Survey> {
   const handle = sessionHandle(await deps.source.open(options.signal));
   try {
-    const { listing, rejected } = await handle.session.listMessages();
+    // Known UIDs the poll needs nothing of are matched as UIDL streams and left out (issue 15).
+    const { listing, rejected } = await listKnown(handle.session, state.entries, quietNeedsNothing(policy));
     return { handle, listing, rejected, plan: planPoll(policy, listing, state, planContext(handle.session, clock)) };
   } catch (error) {
     await handle.end('abort', error);
@@ -182,7 +184,7 @@ function report(policy: MailboxPolicy, survey: Survey, state: SeenState, logger:
     summary.warnings.push(warning);
     logger.warn(warning, { mailboxId: policy.id });
   }
-  summary.serverMessages = survey.listing.length + survey.rejected.length;
+  summary.serverMessages = listedCount(survey.listing) + survey.rejected.length;
   for (const r of survey.rejected) {
     summary.warnings.push(`UIDL entry of message ${r.msg} rejected (${r.reason}): ${boundText(r.uidEscaped, 100)}; left on the server untouched`);
   }

@@ -42,6 +42,22 @@ export interface Listing {
   at(i: number): ListedMessage;
 }
 
+/**
+ * UIDs the sync core knows well enough that a poll needs nothing of them but the fact that
+ * they are listed (issue 15: an idle poll of a kept mailbox of a million lists a million of
+ * them, each ~40 octets held in a listing otherwise). A source offers each valid UIDL entry to
+ * `take` while the listing streams; an entry taken is left out of the Listing. Whether an entry
+ * is taken depends on its UID only, so every holder of a UID is taken or none: the taker finds
+ * the duplicates among what it took, and a taken UID LIST did not size, and the source reports
+ * them with its own rejected entries.
+ */
+export interface KnownUids {
+  /** Entry `msg` with UID octets `uid[0..length)` (valid only during the call) and LIST size; true: taken. */
+  take(uid: Uint8Array, length: number, msg: number, size: number | undefined): boolean;
+  /** Once the listing is complete: the taken entries the listing must report as rejected. */
+  rejected(): Array<{ msg: number; uid: string; reason: RejectedListing['reason'] }>;
+}
+
 /** Entries UIDL returned that could not be used, with the reason (reported, never silent). */
 export interface RejectedListing {
   msg: number;
@@ -104,8 +120,11 @@ export const POP3_UNSUPPORTED = 'POP3_UNSUPPORTED';
 /** An open, authenticated POP3 session in TRANSACTION state. */
 export interface MailboxSession {
   readonly capabilities: MailboxCapabilities;
-  /** UIDL + LIST joined by message number; invalid or duplicate UIDs are left out and reported. */
-  listMessages(): Promise<{ listing: Listing; rejected: RejectedListing[] }>;
+  /**
+   * UIDL + LIST joined by message number; invalid or duplicate UIDs are left out and reported.
+   * With `known`, the entries it takes are left out too (a source may also ignore it).
+   */
+  listMessages(known?: KnownUids): Promise<{ listing: Listing; rejected: RejectedListing[] }>;
   /**
    * Pipelined fetch, yielding in request order. `requests` is pulled lazily, as the pipeline
    * has room; a pull that reports done may be "not now" (the caller's bound on what is in

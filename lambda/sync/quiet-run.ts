@@ -137,23 +137,51 @@ function fitsU32(v: number | undefined): boolean {
   return v === undefined || (Number.isSafeInteger(v) && v >= 0 && v < NO_SIZE);
 }
 
-/** Quiet entries as columns sorted by hash (unique). `removed` marks entries deleted since. */
+/** The columns of a run an idle poll does not read (state-codec.ts decodes them on first use). */
+export interface SmallColumns {
+  firstSeen: Uint32Array;
+  listSize: Uint32Array;
+  size: Uint32Array;
+  epochs: Uint16Array;
+}
+
+/**
+ * Quiet entries as columns sorted by hash (unique). `removed` marks entries deleted since.
+ * The hashes and the flags (kind) are what matching a listing reads; the other columns may be
+ * given as a decoder, run once when first read (issue 15: ~14 octets a kept UID an idle poll
+ * never reads).
+ */
 export class QuietRun {
   readonly removed: Uint8Array;
   live: number;
+  private small: SmallColumns | (() => SmallColumns);
 
   constructor(
     readonly n: number,
     readonly hashes: Uint8Array,
     readonly headerHashes: Uint8Array,
-    readonly firstSeen: Uint32Array,
-    readonly listSize: Uint32Array,
-    readonly size: Uint32Array,
     readonly flags: Uint8Array,
-    readonly epochs: Uint16Array,
+    small: SmallColumns | (() => SmallColumns),
   ) {
     this.removed = new Uint8Array(n);
     this.live = n;
+    this.small = small;
+  }
+
+  get firstSeen(): Uint32Array {
+    return this.columns().firstSeen;
+  }
+
+  get listSize(): Uint32Array {
+    return this.columns().listSize;
+  }
+
+  get size(): Uint32Array {
+    return this.columns().size;
+  }
+
+  get epochs(): Uint16Array {
+    return this.columns().epochs;
   }
 
   /** Index of `hash` (at `offset`), -1 when absent or removed. */
@@ -178,15 +206,21 @@ export class QuietRun {
 
   /** Entry `i` as a record (its hash and header hash are views, not copies). */
   record(i: number): QuietRecord {
+    const small = this.columns();
     return {
       hash: this.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
       headerHash: this.headerHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
-      firstSeen: this.firstSeen[i] as number,
-      listSize: this.listSize[i] as number,
-      size: this.size[i] as number,
+      firstSeen: small.firstSeen[i] as number,
+      listSize: small.listSize[i] as number,
+      size: small.size[i] as number,
       flags: this.flags[i] as number,
-      epoch: this.epochs[i] as number,
+      epoch: small.epochs[i] as number,
     };
+  }
+
+  private columns(): SmallColumns {
+    if (typeof this.small === 'function') this.small = this.small();
+    return this.small;
   }
 }
 
@@ -236,8 +270,9 @@ export class RunBuilder {
 
   build(): QuietRun {
     const n = this.n;
-    return new QuietRun(n, this.hashes.subarray(0, n * HASH_BYTES), this.headerHashes.subarray(0, n * HASH_BYTES), this.firstSeen.subarray(0, n),
-      this.listSize.subarray(0, n), this.size.subarray(0, n), this.flags.subarray(0, n), this.epochs.subarray(0, n));
+    return new QuietRun(n, this.hashes.subarray(0, n * HASH_BYTES), this.headerHashes.subarray(0, n * HASH_BYTES), this.flags.subarray(0, n), {
+      firstSeen: this.firstSeen.subarray(0, n), listSize: this.listSize.subarray(0, n), size: this.size.subarray(0, n), epochs: this.epochs.subarray(0, n),
+    });
   }
 }
 

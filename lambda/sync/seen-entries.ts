@@ -214,10 +214,14 @@ export class SeenEntries {
     }
     const run = changes.quiet;
     if (run.n > 0) {
-      for (let i = 0; i < run.n; i++) {
-        const hash = run.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
-        const hex = this.loudByHash.size > 0 || this.pending.size > 0 ? hexAt(hash) : '';
-        this.drop(undefined, hash, hex);
+      // Earlier holders of these hashes are replaced. Nothing to look for in the first segment
+      // (a million hashes, no view or string each: issue 15).
+      const byHex = this.loudByHash.size > 0 || this.pending.size > 0;
+      if (byHex || this.runs.length > 0) {
+        for (let i = 0; i < run.n; i++) {
+          const hash = run.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+          this.drop(undefined, hash, byHex ? hexAt(hash) : '');
+        }
       }
       this.runs.push(run);
     }
@@ -237,6 +241,8 @@ export class SeenEntries {
     this.pending = new Map();
     const run = runOf(records);
     if (run.n > 0) this.runs.push(run);
+    // A match holds positions in the runs: a save that seals or merges them must not leave it memoized.
+    this.mutations += 1;
     return run;
   }
 

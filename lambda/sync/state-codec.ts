@@ -10,11 +10,12 @@
  * JSON: { removed, quiet, firstSeenBase, loud: [[uid, record], ...] }. The two hash columns
  * are random and stored raw, so a loaded segment's columns are views of the bytes read (no
  * copy); the small columns (first-seen seconds after firstSeenBase, LIST size, stored size as
- * a difference from it, flags, epoch) are varints, which deflate shrinks to a few octets.
+ * a difference from it, flags, epoch) are varints, which deflate shrinks to a few octets. A
+ * load checks them all but keeps only the flags; the rest is decoded when first read.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SyncError } from './errors.js';
-import { HASH_BYTES, NO_SIZE, QuietRun, compareHash } from './quiet-run.js';
+import { HASH_BYTES, NO_SIZE, QuietRun, compareHash, type SmallColumns } from './quiet-run.js';
 import type { EntryChanges } from './seen-entries.js';
 import { STATE_FORMAT, STATE_SCHEMA_VERSION, checkedEntry, type SeenEntry, type SeenState } from './state.js';
 
@@ -110,34 +111,70 @@ export function decodeSegment(body: Uint8Array, mailboxId: string, name: string)
   at += n * HASH_BYTES;
   const packedLength = view.getUint32(at, true);
   if (at + 4 + packedLength !== body.length) throw corrupt('length mismatch');
-  let small: Uint8Array;
-  try {
-    small = inflateRawSync(body.subarray(at + 4), { maxOutputLength: Math.max(64, n * SMALL_BYTES_PER_ENTRY) });
-  } catch {
-    throw corrupt('small columns do not inflate');
-  }
-  const reader = new VarintReader(small, () => corrupt('small columns truncated'));
-  const firstSeen = new Uint32Array(n);
-  const listSize = new Uint32Array(n);
-  const size = new Uint32Array(n);
+  const packed = body.subarray(at + 4);
+  const inflate = (): Uint8Array => {
+    try {
+      return inflateRawSync(packed, { maxOutputLength: Math.max(64, n * SMALL_BYTES_PER_ENTRY) });
+    } catch {
+      throw corrupt('small columns do not inflate');
+    }
+  };
+  // Every column is checked now (a corrupt segment fails the load, not a later step of the
+  // poll); only the flags are kept. The rest is decoded again when first read: an idle poll
+  // never reads it (issue 15).
   const flags = new Uint8Array(n);
-  const epochs = new Uint16Array(n);
-  for (let i = 0; i < n; i++) firstSeen[i] = check(base + reader.uint() < NO_SIZE, base + reader.last, corrupt);
-  for (let i = 0; i < n; i++) listSize[i] = (reader.uint() + NO_SIZE) % 2 ** 32;
-  for (let i = 0; i < n; i++) {
-    const code = reader.uint();
-    const list = listSize[i] === NO_SIZE ? 0 : (listSize[i] as number);
-    const value = code === 0 ? NO_SIZE : list + unzigzag(code - 1);
-    size[i] = check(value >= 0 && value <= NO_SIZE, value, corrupt);
-  }
-  for (let i = 0; i < n; i++) flags[i] = check(validFlags(reader.uint()), reader.last, corrupt);
-  for (let i = 0; i < n; i++) epochs[i] = check(reader.uint() >= 1 && reader.last <= 0xffff, reader.last, corrupt);
-  if (!reader.done) throw corrupt('small columns too long');
+  readSmallColumns(inflate(), n, base, corrupt, flags, undefined);
   // Binary search needs strictly increasing hashes: an unsorted run would hide known UIDs.
   for (let i = 1; i < n; i++) {
     if (compareHash(hashes, (i - 1) * HASH_BYTES, hashes, i * HASH_BYTES) >= 0) throw corrupt('UID hashes not sorted');
   }
-  return { removed: removedHashes, loud, quiet: new QuietRun(n, hashes, headerHashes, firstSeen, listSize, size, flags, epochs) };
+  const small = (): SmallColumns => {
+    const columns = { firstSeen: new Uint32Array(n), listSize: new Uint32Array(n), size: new Uint32Array(n), epochs: new Uint16Array(n) };
+    readSmallColumns(inflate(), n, base, corrupt, undefined, columns);
+    return columns;
+  };
+  return { removed: removedHashes, loud, quiet: new QuietRun(n, hashes, headerHashes, flags, small) };
+}
+
+/**
+ * Reads and checks the small columns of `n` entries (encodeSegment's layout), storing the flags
+ * into `flags` and the other columns into `columns` when given. Throws `corrupt(...)`.
+ */
+function readSmallColumns(
+  small: Uint8Array, n: number, base: number, corrupt: (what: string) => SyncError, flags: Uint8Array | undefined, columns: SmallColumns | undefined,
+): void {
+  const truncated = (): SyncError => corrupt('small columns truncated');
+  const outOfRange = (): SyncError => corrupt('small column value out of range');
+  const reader = new VarintReader(small, truncated);
+  for (let i = 0; i < n; i++) {
+    const firstSeen = base + reader.uint();
+    if (!(firstSeen < NO_SIZE)) throw outOfRange();
+    if (columns !== undefined) columns.firstSeen[i] = firstSeen;
+  }
+  // The stored size is coded against the LIST size: a second reader walks that column again.
+  const lists = new VarintReader(small, truncated, reader.position);
+  for (let i = 0; i < n; i++) {
+    const listSize = (reader.uint() + NO_SIZE) % 2 ** 32;
+    if (columns !== undefined) columns.listSize[i] = listSize;
+  }
+  for (let i = 0; i < n; i++) {
+    const code = reader.uint();
+    const listSize = (lists.uint() + NO_SIZE) % 2 ** 32;
+    const value = code === 0 ? NO_SIZE : (listSize === NO_SIZE ? 0 : listSize) + unzigzag(code - 1);
+    if (!(value >= 0 && value <= NO_SIZE)) throw outOfRange();
+    if (columns !== undefined) columns.size[i] = value;
+  }
+  for (let i = 0; i < n; i++) {
+    const f = reader.uint();
+    if (!validFlags(f)) throw outOfRange();
+    if (flags !== undefined) flags[i] = f;
+  }
+  for (let i = 0; i < n; i++) {
+    const epoch = reader.uint();
+    if (!(epoch >= 1 && epoch <= 0xffff)) throw outOfRange();
+    if (columns !== undefined) columns.epochs[i] = epoch;
+  }
+  if (!reader.done) throw corrupt('small columns too long');
 }
 
 /** Encodes the manifest of `state` naming `segments`. */
@@ -186,11 +223,6 @@ function validFlags(f: number): boolean {
   return f < 32;
 }
 
-function check<T>(ok: boolean, value: T, corrupt: (what: string) => SyncError): T {
-  if (!ok) throw corrupt('small column value out of range');
-  return value;
-}
-
 function isCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
@@ -232,10 +264,12 @@ class VarintWriter {
 }
 
 class VarintReader {
-  private at = 0;
-  last = 0;
+  constructor(private readonly buf: Uint8Array, private readonly truncated: () => SyncError, private at = 0) {}
 
-  constructor(private readonly buf: Uint8Array, private readonly truncated: () => SyncError) {}
+  /** Offset of the next varint. */
+  get position(): number {
+    return this.at;
+  }
 
   uint(): number {
     let v = 0;
@@ -244,10 +278,7 @@ class VarintReader {
       if (this.at >= this.buf.length) throw this.truncated();
       const b = this.buf[this.at++] as number;
       v += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        this.last = v;
-        return v;
-      }
+      if (b < 0x80) return v;
       scale *= 0x80;
     }
     throw this.truncated();

@@ -93,9 +93,23 @@ export class UidDigester {
 
   /** Digest of entry `i`, written at `out[offset..]`. */
   digestOne(writeUid: UidWriter, i: number, out: Uint8Array, offset: number): void {
-    const buffer = this.buffer;
-    const length = writeUid(i, buffer, this.tail);
+    const length = writeUid(i, this.buffer, this.tail);
     if (length > MAX_UID_OCTETS) throw new RangeError(`UID of entry ${i} is ${length} octets: RFC 1939 allows 70`);
+    this.digestWritten(length, out, offset);
+  }
+
+  /** Digest of the UID octets `uid[0..length)`, written at `out[offset..]`. */
+  digestOctets(uid: Uint8Array, length: number, out: Uint8Array, offset: number): void {
+    if (length > MAX_UID_OCTETS) throw new RangeError(`UID of ${length} octets: RFC 1939 allows 70`);
+    const buffer = this.buffer;
+    const tail = this.tail;
+    for (let k = 0; k < length; k++) buffer[tail + k] = uid[k] as number;
+    this.digestWritten(length, out, offset);
+  }
+
+  /** Pads and compresses the `length` UID octets already written after the prefix's tail. */
+  private digestWritten(length: number, out: Uint8Array, offset: number): void {
+    const buffer = this.buffer;
     let end = this.tail + length;
     const bits = (this.midOctets + end) * 8;
     buffer[end++] = 0x80;

@@ -136,7 +136,9 @@ function versionOf(body: Uint8Array): StateVersion {
 
 async function readCurrent(path: string): Promise<Uint8Array | null> {
   try {
-    return new Uint8Array(await readFile(path));
+    // A view, not a copy: a kept mailbox's segment is ~32 octets a UID, held for the whole poll.
+    const bytes = await readFile(path);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;

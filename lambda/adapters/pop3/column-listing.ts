@@ -4,8 +4,28 @@
  * kept, in message-number order; an order index is built only when UIDL was not already in
  * that order or left entries out, so the common listing costs nothing beyond the engine's columns.
  */
-import { escapeServerText, type ListSizes, type UidlListing } from '../../pop3/index.js';
-import type { ListedMessage, Listing, RejectedListing } from '../../sync/ports.js';
+import { escapeServerText, MAX_UID_LENGTH, type ListSizes, type UidlListing } from '../../pop3/index.js';
+import type { KnownUids, ListedMessage, Listing, RejectedListing } from '../../sync/ports.js';
+
+/**
+ * The port's listing of a complete UIDL and LIST: the entries both name, and the rejected ones
+ * (UIDL's, then those LIST does not name, then what `known` took and rejects), escaped for logs.
+ */
+export function listingOf(uidl: UidlListing, sizes: ListSizes, known?: KnownUids): { listing: Listing; rejected: RejectedListing[] } {
+  const rejected: RejectedListing[] = uidl.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
+  const listing = joinListing(uidl, sizes, rejected);
+  for (const r of known?.rejected() ?? []) rejected.push({ msg: r.msg, uidEscaped: escapeServerText(r.uid, 100), reason: r.reason });
+  return { listing, rejected };
+}
+
+/** The engine's UIDL taker over `known`: each UID's octets (0x21-0x7E, validated) in one reused buffer. */
+export function offerTo(known: KnownUids): (uid: string, msg: number, size: number | undefined) => boolean {
+  const octets = new Uint8Array(MAX_UID_LENGTH);
+  return (uid, msg, size) => {
+    for (let k = 0; k < uid.length; k++) octets[k] = uid.charCodeAt(k);
+    return known.take(octets, uid.length, msg, size);
+  };
+}
 
 /** Joins `uidl` and `sizes`; a message UIDL names but LIST does not is pushed onto `rejected`. */
 export function joinListing(uidl: UidlListing, sizes: ListSizes, rejected: RejectedListing[]): Listing {

@@ -6,10 +6,10 @@
 import { connectPop3, Pop3Error, type Pop3ConnectOptions, type Pop3FetchOptions, type Pop3Session } from '../../pop3/index.js';
 import { IngestError } from '../../shared/errors.js';
 import {
-  MESSAGE_FAULT, type FetchedMessage, type FetchRequest, type Listing, type MailboxCapabilities, type MailboxSession,
+  MESSAGE_FAULT, type FetchedMessage, type FetchRequest, type KnownUids, type Listing, type MailboxCapabilities, type MailboxSession,
   type MailSource, type RejectedListing,
 } from '../../sync/ports.js';
-import { joinListing } from './column-listing.js';
+import { listingOf, offerTo } from './column-listing.js';
 
 /**
  * One message broke an engine limit (a real size past maxMessageSize); the engine has read the
@@ -49,9 +49,11 @@ class Pop3MailboxSession implements MailboxSession {
     };
   }
 
-  async listMessages(): Promise<{ listing: Listing; rejected: RejectedListing[] }> {
+  async listMessages(known?: KnownUids): Promise<{ listing: Listing; rejected: RejectedListing[] }> {
     // Both sent at once when the server pipelines; LIST failing must not leave UIDL unobserved.
-    const [uidl, list] = await Promise.allSettled([this.session.uidl(), this.session.listSizes()]);
+    // LIST first: a UID the sync core knows is offered to it with its size while UIDL streams.
+    const pending = known === undefined ? { uidl: this.session.uidl(), sizes: this.session.listSizes() } : this.session.listThenUidl(offerTo(known));
+    const [uidl, list] = await Promise.allSettled([pending.uidl, pending.sizes]);
     if (uidl.status === 'rejected') {
       const error = uidl.reason as unknown;
       if (error instanceof Pop3Error && error.code === 'POP3_UNSUPPORTED') {
@@ -62,9 +64,8 @@ class Pop3MailboxSession implements MailboxSession {
       throw error;
     }
     if (list.status === 'rejected') throw list.reason;
-    const rejected: RejectedListing[] = uidl.value.rejected.map((r) => ({ msg: r.msg, uidEscaped: r.uidEscaped, reason: r.reason }));
     // The engine's columns, joined: no object or string per message (issue 15).
-    return { listing: joinListing(uidl.value, list.value, rejected), rejected };
+    return listingOf(uidl.value, list.value, known);
   }
 
   fetch(requests: Iterable<FetchRequest>): AsyncIterable<FetchedMessage> {
