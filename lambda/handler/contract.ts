@@ -70,6 +70,11 @@ export const METRICS = {
   messagesSetAside: 'MessagesSetAside',
   /** Fetch attempts that failed for one message in this poll (refused by the server, past a limit). */
   fetchFailures: 'FetchFailures',
+  /**
+   * Deletions due but not sent because the invocation's time ran short (stored and announced,
+   * deleted by a later poll): a mailbox that defers every poll never drains.
+   */
+  deletionsDeferred: 'DeletionsDeferred',
   errors: 'Errors',
   errorsByResponseCode: 'ErrorsByResponseCode',
   /** A transient failure that was returned instead of thrown: no room left for Lambda's retry. */

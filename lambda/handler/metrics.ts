@@ -1,7 +1,7 @@
 /**
  * The handler's CloudWatch metrics (Powertools EMF). Names and dimensions come from contract.ts,
  * which the alarms in infra/ read too. Per mailbox: MessagesStored, BytesStored, PollDuration,
- * PollSucceeded, Backlog; Errors by {mailbox, errorClass}; ErrorsByResponseCode by
+ * PollSucceeded, Backlog, MessagesSetAside, FetchFailures, DeletionsDeferred; Errors by {mailbox, errorClass}; ErrorsByResponseCode by
  * {mailbox, responseCode}; RetryDeferred; ColdStart.
  *
  * What a metric says must be true: Backlog only from a poll that listed the mailbox (a failed
@@ -30,6 +30,7 @@ export function recordPollMetrics(base: MetricsBase, summary: PollSummary, respo
     perMailbox.addMetric(METRICS.backlog, MetricUnit.Count, summary.backlog);
     perMailbox.addMetric(METRICS.messagesSetAside, MetricUnit.Count, summary.setAsideTotal);
     perMailbox.addMetric(METRICS.fetchFailures, MetricUnit.Count, summary.fetchFailures);
+    perMailbox.addMetric(METRICS.deletionsDeferred, MetricUnit.Count, summary.deletionsDeferred);
   }
   perMailbox.publishStoredMetrics();
   if (summary.error) recordError(base, summary.mailboxId, summary.error.category);

@@ -42,6 +42,17 @@ describe('Backlog only for polls that listed the mailbox', () => {
   });
 });
 
+describe('DeletionsDeferred', () => {
+  // Threat: deletions the deadline pushed to a later poll, invisible; a mailbox that defers every
+  // poll never drains while every poll reports success.
+  it('counts the deletions an ok poll left for later, and is absent for a poll that listed nothing', async () => {
+    const ok = summary('ok', 0);
+    ok.deletionsDeferred = 339;
+    expect((await emitted(ok)).find((m) => m.name === 'DeletionsDeferred')?.value).toBe(339);
+    expect((await emitted(summary('failed', 0))).some((m) => m.name === 'DeletionsDeferred')).toBe(false);
+  });
+});
+
 describe('ErrorsByResponseCode from the fixed RFC 2449 / RFC 3206 set', () => {
   it('keeps the RFC codes, in any case', () => {
     for (const code of ['IN-USE', 'LOGIN-DELAY', 'SYS/TEMP', 'SYS/PERM', 'AUTH']) {
