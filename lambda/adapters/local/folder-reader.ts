@@ -5,12 +5,12 @@
  * earlier version wrote is not believed (it was never synced, so a power cut could leave it
  * describing other bytes) and is not a key.
  */
-import { createHash } from 'node:crypto';
 import { open, opendir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { StoredMessageInfo, StoredMessageReader } from '../../sync/ports.js';
 import { toAdapterError } from '../errors.js';
 import { META_SUFFIX, resolveKey } from './durable-fs.js';
+import { digestFile } from './file-digest.js';
 
 /** Reads messages a FolderMessageStore wrote under `dir`. */
 export class FolderMessageReader implements StoredMessageReader {
@@ -37,7 +37,8 @@ export class FolderMessageReader implements StoredMessageReader {
       try {
         const head = Buffer.alloc(headBytes);
         const { bytesRead } = await handle.read(head, 0, headBytes, 0);
-        return { location: { bucket: this.root, key }, ...(await measure(handle)), head: new Uint8Array(head.subarray(0, bytesRead)) };
+        const described = await digestFile(handle, (await handle.stat()).size);
+        return { location: { bucket: this.root, key }, ...described, head: new Uint8Array(head.subarray(0, bytesRead)) };
       } finally {
         await handle.close();
       }
@@ -62,14 +63,4 @@ async function* walk(root: string, prefix: string): AsyncGenerator<string> {
     if (entry.isDirectory()) yield* walk(root, `${key}/`);
     else if (entry.isFile()) yield key;
   }
-}
-
-async function measure(handle: Awaited<ReturnType<typeof open>>): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { size, sha256: hash.digest('hex') };
 }

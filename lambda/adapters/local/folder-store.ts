@@ -30,6 +30,7 @@ import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
 import { StreamReclaimer } from '../reclaim.js';
 import { DIR_MODE, FILE_MODE, resolveKey, SYSTEM_SYNC, tempPathFor, type DurableSync } from './durable-fs.js';
+import { digestFile } from './file-digest.js';
 import { closeFd, closeFdSync, linkPath, openFd, unlinkIfPresentSync, writeAllFd, writeAllFdSync, writevAllFd } from './fd-io.js';
 
 /** Options for FolderMessageStore. */
@@ -288,16 +289,8 @@ async function writeBody(fd: number, body: AsyncIterable<Uint8Array>, reclaimer:
 async function hasContent(handle: FileHandle, size: number, sha256: string): Promise<boolean> {
   const stats = await handle.stat();
   if (!stats.isFile() || stats.size !== size) return false;
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(Math.min(WRITE_BUFFER_BYTES, Math.max(1, size)));
-  let position = 0;
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position);
-    if (bytesRead === 0) break;
-    hash.update(buffer.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-  return position === size && hash.digest('hex') === sha256;
+  const found = await digestFile(handle, size);
+  return found.size === size && found.sha256 === sha256;
 }
 
 /** Errors thrown by a message body's own iterator, told apart from file-system errors. */
