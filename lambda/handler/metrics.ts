@@ -1,8 +1,8 @@
 /**
  * The handler's CloudWatch metrics (Powertools EMF). Names and dimensions come from contract.ts,
  * which the alarms in infra/ read too. Per mailbox: MessagesStored, BytesStored, PollDuration,
- * PollSucceeded, Backlog, MessagesSetAside, FetchFailures, DeletionsDeferred; Errors by {mailbox, errorClass}; ErrorsByResponseCode by
- * {mailbox, responseCode}; RetryDeferred; ColdStart.
+ * PollSucceeded, Backlog, MessagesSetAside, FetchFailures, DeletionsDeferred; Errors by
+ * {mailbox, errorClass}; ErrorsByResponseCode by {mailbox, responseCode}; RetryDeferred; ColdStart.
  *
  * What a metric says must be true: Backlog only from a poll that listed the mailbox (a failed
  * or busy poll knows nothing of the server, and a 0 would hide a real backlog); Errors counts

@@ -111,7 +111,8 @@ export function resolveKey(root: string, key: string): string {
   const segments = key.split('/');
   const bad =
     key.length === 0 || key.length > 1024 || isAbsolute(key) || key.includes('\\') || /[\u0000-\u001f\u007f]/.test(key) ||
-    // Dot-names are our temp files; '.meta.json' names are our sidecars: no key may collide.
+    // Dot-names are our temp files; '.meta.json' names are sidecars (the parsed store's, and
+    // those earlier versions wrote beside messages): no key may collide.
     segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.startsWith('.')) ||
     key.endsWith(META_SUFFIX);
   const rootPath = resolve(root);
