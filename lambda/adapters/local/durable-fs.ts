@@ -8,6 +8,7 @@ import { open, mkdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AdapterError } from '../errors.js';
 import { datasyncFd } from './fd-io.js';
+import { fileSystemSyncAllowed, syncFileSystemOf } from './file-system-sync.js';
 
 /** Files hold mail and mailbox state: owner-only. */
 export const FILE_MODE = 0o600;
@@ -48,12 +49,18 @@ export interface SyncTarget {
 export interface DurableSync {
   file(target: SyncTarget, path: string): Promise<void>;
   dir(path: string): Promise<void>;
+  /**
+   * Everything written on `folder`'s file system made durable in one call (syncfs), if this
+   * way is available: false asks the caller to sync file by file and directory by directory.
+   */
+  fileSystem?(folder: string): Promise<boolean>;
 }
 
-/** fdatasync for files (data and size, all a reader needs), fsync for directories. */
+/** fdatasync for files (data and size, all a reader needs), fsync for directories, syncfs for groups where it reports errors. */
 export const SYSTEM_SYNC: DurableSync = {
   file: (target) => datasyncFd(target.fd),
   dir: fsyncDir,
+  fileSystem: (folder) => (fileSystemSyncAllowed() ? syncFileSystemOf(folder) : Promise.resolve(false)),
 };
 
 /** Random per process; a counter makes each temp name unique within it (no RNG call per file). */
