@@ -235,6 +235,7 @@ const INITIAL_CAPTURE_BYTES = 8 * 1024;
  */
 export class HeaderCapture {
   private captured: GrowableBytes | undefined;
+  private whole: Uint8Array | undefined;
   private done = false;
   private complete = false;
   private end = -1;
@@ -254,6 +255,23 @@ export class HeaderCapture {
     })();
   }
 
+  /**
+   * Observes a whole body already in memory, as tee() would have, without copying it: the view
+   * is kept until result() copies the header block out.
+   */
+  observeAll(body: Uint8Array): void {
+    if (this.done || this.captured !== undefined) {
+      this.observe(body);
+      this.finish();
+      return;
+    }
+    this.whole = body.subarray(0, this.limit);
+    this.end = headerBlockEnd(this.whole, 0);
+    // Without a blank line inside the limit: all header when the body ends first (as finish()).
+    this.complete = this.end >= 0 || body.length < this.limit;
+    this.done = true;
+  }
+
   /** True once the header block is complete or the limit reached: later chunks are not looked at. */
   get finished(): boolean {
     return this.done;
@@ -261,8 +279,9 @@ export class HeaderCapture {
 
   /** Header block seen so far and whether it ended inside the limit. */
   result(): { block: Uint8Array; complete: boolean } {
-    const seen = this.captured?.view() ?? new Uint8Array(0);
-    return { block: seen.slice(0, this.end >= 0 ? this.end : seen.length), complete: this.complete };
+    const seen = this.whole ?? this.captured?.view() ?? new Uint8Array(0);
+    // A copy (a Buffer's slice() would be a view): the block outlives the body it came from.
+    return { block: new Uint8Array(seen.subarray(0, this.end >= 0 ? this.end : seen.length)), complete: this.complete };
   }
 
   /** Decoded event headers of what was captured. */

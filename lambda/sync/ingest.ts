@@ -10,7 +10,6 @@
  * message is set aside ("Message Failed"); the key holds other bytes (a re-used UID): it is
  * fetched again under the next generation's key.
  */
-import { createHash } from 'node:crypto';
 import { evaluateFilter, type CompiledFilter } from './filter.js';
 import {
   EVENT_SCHEMA_VERSION,
@@ -23,6 +22,7 @@ import {
 } from './events.js';
 import { FetchQueue, fetchJobs, type WindowJob } from './fetch-loop.js';
 import { HeaderCapture, extractHeaders, headerBlockEnd, type ExtractedHeaders } from './headers.js';
+import { sha256Hex } from '../shared/sha256.js';
 import { eventId, messageKey, uidHash, type EventKind, type MessageKind } from './keys.js';
 import { SYNC_LIMITS } from './limits.js';
 import { MESSAGE_FAULT, type MailboxSession, type MessageRefusal } from './ports.js';
@@ -216,7 +216,8 @@ export class Ingestor {
     await this.pipeline.admit(Math.min(job.m.size, SYNC_LIMITS.inMemoryBodyBytes));
     // LIST's size for a message; for TOP a small start (it returns a fraction of the message).
     const hint = Math.min(job.m.size, job.fetch === 'full' ? SYNC_LIMITS.inMemoryBodyBytes : READ_START_BYTES);
-    const buffered = await readAll(capture.tee(source), hint);
+    const buffered = await readAll(source, hint);
+    capture.observeAll(buffered);
     // The bytes are at hand: a conflict is retried under the next generation without a second RETR.
     this.pipeline.run(buffered.length, () => this.putAndQueue(job, once(buffered), capture, fetchedAt, queue, buffered));
   }
@@ -391,7 +392,7 @@ export class Ingestor {
 
 /** SHA-256 of a header block, first 32 hex digits: identity evidence kept in the seen-state. */
 export function headerHash(block: Uint8Array): string {
-  return createHash('sha256').update(block).digest('hex').slice(0, 32);
+  return sha256Hex(block).slice(0, 32);
 }
 
 /** True when `error` (or a cause of it) is a per-message fault of the mail source. */

@@ -28,6 +28,7 @@ import { constants, linkSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
+import { sha256Hex } from '../../shared/sha256.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
 import { settleBounded } from '../bounded.js';
 import { AdapterError, toAdapterError } from '../errors.js';
@@ -100,7 +101,7 @@ export class FolderMessageStore implements MessageStore {
         fd = this.createTempSync(temp, folder);
         writeAllFdSync(fd, bytes);
         size = bytes.byteLength;
-        sha256 = createHash('sha256').update(bytes).digest('hex');
+        sha256 = sha256Hex(bytes);
         // Counted like a streamed body: many small stores leave dead buffers too.
         this.reclaimer.add(size);
       } else {

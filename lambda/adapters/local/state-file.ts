@@ -9,7 +9,7 @@
  * name, then hard-linked to its name (link fails if the name exists: create-only) and the
  * directory fsynced, so a named segment is always complete.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../shared/sha256.js';
 import { link, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
@@ -131,7 +131,7 @@ async function getSegmentFile(dir: string, name: string): Promise<Uint8Array | n
 }
 
 function versionOf(body: Uint8Array): StateVersion {
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  return `sha256:${sha256Hex(body)}`;
 }
 
 async function readCurrent(path: string): Promise<Uint8Array | null> {
