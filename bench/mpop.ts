@@ -3,8 +3,9 @@
  * can be: pipelining on, keep mode (nothing deleted, so every repetition sees the same mailbox),
  * no Received header, delivery to `mbox /dev/null` (a discard with no process per message; an
  * `mda` pipe costs mpop a shell per message). With `maildir`, delivery is to a maildir instead:
- * one file, one fsync and one link per message, the durability class of our local folder.
- * Its UIDL file is removed before each run so it fetches everything again.
+ * one file, one fsync and one link per message, the durability class of our local folder; a
+ * fresh one per run under the caller's folder, which the caller removes when the benchmark ends
+ * (why not between runs: docs/benchmarks.md, "Fresh folders"). Its UIDL file is removed before each run so it fetches everything again.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ export interface MpopAccount {
 /** One mpop run: wall time from spawn to exit (process start included, a few ms). */
 export interface MpopResult {
   elapsedMs: number;
+  /** The maildir this run delivered into (with `maildir`). */
+  maildir?: string;
   /** Peak RSS (VmHWM) polled every 5 ms, in KiB. */
   peakRssKb: number;
   /** User + system CPU of the whole process (start-up included), polled, ms. */
@@ -45,7 +48,7 @@ export interface MpopOptions {
    */
   onlyNew?: boolean;
   /**
-   * Deliver into this maildir (emptied and recreated before each run, outside the timing)
+   * Deliver into a new maildir under this folder for each run (created outside the timing)
    * instead of discarding into `mbox /dev/null`.
    */
   maildir?: string;
@@ -59,7 +62,7 @@ export async function prepareMpop(account: MpopAccount, options: MpopOptions = {
   const tls = account.caFile === undefined
     ? ['tls off', 'auth user']
     : ['tls on', 'tls_starttls off', `tls_trust_file ${account.caFile}`, 'auth plain'];
-  const lines = [
+  const lines = (delivery: string): string[] => [
     'defaults',
     'account bench',
     `host ${account.host}`,
@@ -73,17 +76,23 @@ export async function prepareMpop(account: MpopAccount, options: MpopOptions = {
     'received_header off',
     'timeout 300',
     `uidls_file ${uidlsFile}`,
-    options.maildir === undefined ? 'delivery mbox /dev/null' : `delivery maildir ${options.maildir}`,
+    delivery,
     '',
   ];
-  await writeFile(configFile, lines.join('\n'), { mode: 0o600 });
+  const writeConfig = (delivery: string) => writeFile(configFile, lines(delivery).join('\n'), { mode: 0o600 });
+  await writeConfig(options.maildir === undefined ? 'delivery mbox /dev/null' : `delivery maildir ${options.maildir}`);
+  let runs = 0;
 
   return {
     async run() {
       if (options.onlyNew) return spawnMpop(configFile, ['--only-new', '--keep']);
       await rm(uidlsFile, { force: true });
-      if (options.maildir !== undefined) await freshMaildir(options.maildir);
-      return spawnMpop(configFile);
+      if (options.maildir === undefined) return spawnMpop(configFile);
+      runs += 1;
+      const maildir = join(options.maildir, `run-${runs}`);
+      await newMaildir(maildir);
+      await writeConfig(`delivery maildir ${maildir}`);
+      return { ...(await spawnMpop(configFile)), maildir };
     },
     async dispose() {
       await rm(dir, { recursive: true, force: true });
@@ -121,9 +130,8 @@ export async function mpopStartMs(runs = 5): Promise<number> {
   return times[Math.floor(times.length / 2)] ?? Number.NaN;
 }
 
-/** An empty maildir (new, cur, tmp) at `dir`, whatever was there before. */
-async function freshMaildir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+/** A new, empty maildir (new, cur, tmp) at `dir`. */
+async function newMaildir(dir: string): Promise<void> {
   await Promise.all(['new', 'cur', 'tmp'].map((sub) => mkdir(join(dir, sub), { recursive: true })));
 }
 

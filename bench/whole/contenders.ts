@@ -84,13 +84,10 @@ export async function prepareMpopMaildir(bench: Bench, name: string, at: Endpoin
   return {
     async run() {
       const r = await mpop.run();
-      const delivered = (await readdir(join(maildir, 'new'))).length;
+      const delivered = (await readdir(join(r.maildir ?? maildir, 'new'))).length;
       if (delivered !== expected) throw new Error(`mpop delivered ${delivered} of ${expected} messages into its maildir`);
       return r;
     },
-    dispose: async () => {
-      await mpop.dispose();
-      await rm(maildir, { recursive: true, force: true });
-    },
+    dispose: () => mpop.dispose(),
   };
 }

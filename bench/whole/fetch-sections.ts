@@ -5,7 +5,6 @@
  * every message), the raw pipelined reader and our engine alone (both in-process, bytes
  * discarded: the link's practical limit, and the engine's share of the CLI's time).
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_POP3_LIMITS } from '../../lambda/pop3/limits.js';
 import type { BenchTarget, ContenderResult } from '../contender-spec.js';
@@ -63,13 +62,18 @@ async function fetchAll(bench: Bench, name: string, at: Endpoint, n: number, kee
   const mpop = await prepareMpopMaildir(bench, name, at, n);
   const target: BenchTarget = { host: bench.dovecot.host, port: at.port, user: at.user, password: PASSWORD, ca: bench.dovecot.ca };
   const { pipelineWindow: window, pipelineLowWater: lowWater } = DEFAULT_POP3_LIMITS;
-  const out = join(bench.work, `${name}-out`);
+  // A new folder per CLI run, like mpop's maildirs, all removed when the benchmark ends: see
+  // docs/benchmarks.md, "Fresh folders".
+  let runs = 0;
+  let out = '';
   try {
     // The raw reader and the engine read every message (server and page cache warm) in about a
     // second; the CLI's own code is loaded from the same warm page cache by their runs.
     const series = await interleave(CONTENDERS, { ...bench, warmupWith: ['raw', 'engine'] }, async (who) => {
       switch (who) {
         case 'ours':
+          runs += 1;
+          out = join(bench.work, `${name}-out`, `run-${runs}`);
           return runCli(config, out, n, bench.cliCpuProfDir === undefined ? {} : { cpuProfDir: join(bench.cliCpuProfDir, name) });
         case 'mpop':
           return mpop.run();
@@ -83,7 +87,6 @@ async function fetchAll(bench: Bench, name: string, at: Endpoint, n: number, kee
     return series;
   } finally {
     await mpop.dispose();
-    if (!keepLastOut) await rm(out, { recursive: true, force: true });
   }
 }
 
