@@ -61,7 +61,9 @@ export async function prepareMpop(account: MpopAccount, options: MpopOptions = {
   const uidlsFile = join(dir, 'uidls');
   const tls = account.caFile === undefined
     ? ['tls off', 'auth user']
-    : ['tls on', 'tls_starttls off', `tls_trust_file ${account.caFile}`, 'auth plain'];
+    // SCRAM-SHA-256, the method our client picks from Dovecot's list (mpop's own choice would be
+    // PLAIN, two round trips fewer): both sides do the same login.
+    : ['tls on', 'tls_starttls off', `tls_trust_file ${account.caFile}`, 'auth scram-sha-256'];
   const lines = (delivery: string): string[] => [
     'defaults',
     'account bench',

@@ -58,6 +58,8 @@ export class Recorder {
   private readonly groups: { done: Promise<void>; size: number }[] = [];
   /** Outcomes queued or in a group not yet recorded: what recordQueueMax bounds. */
   private outstanding = 0;
+  /** A group started but waiting for the one before it: it will take the whole queue. */
+  private waitingGroup: { done: Promise<void>; size: number } | undefined;
   private failure: { error: unknown } | undefined;
 
   constructor(private readonly ctx: RecorderContext) {}
@@ -133,16 +135,31 @@ export class Recorder {
     await this.flush();
   }
 
+  /**
+   * Starts a group, or leaves the queue to the group that is already waiting for its turn: a
+   * group takes the whole queue when it starts, so while one group commits, publishes and
+   * saves, the outcomes arriving meanwhile become one group, not one per publishGroupSize.
+   * Group commit: the slower the disk, the fewer fsyncs, event batches and state saves per
+   * message (a first import of 1,000 messages behind a 10 ms link went from 20 groups to a few).
+   */
   private startGroup(): void {
-    if (this.queue.length === 0 || this.failure) return;
-    const group = this.queue;
-    this.queue = [];
+    if (this.queue.length === 0 || this.failure || this.waitingGroup !== undefined) return;
     const previous = this.running ?? Promise.resolve();
-    const run = previous.then(() => (this.failure ? undefined : this.record(group))).catch((error: unknown) => {
-      this.failure ??= { error };
-    });
+    const tracked = { done: Promise.resolve(), size: 0 };
+    this.waitingGroup = tracked;
+    const run = previous
+      .then(() => {
+        this.waitingGroup = undefined;
+        const group = this.queue;
+        this.queue = [];
+        tracked.size = group.length;
+        return this.failure ? undefined : this.record(group);
+      })
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      });
+    tracked.done = run;
     this.running = run;
-    const tracked = { done: run, size: group.length };
     this.groups.push(tracked);
     void run.finally(() => {
       if (this.running === run) this.running = undefined;
