@@ -72,6 +72,21 @@ describe('FolderMessageStore commit through syncfs', () => {
     expect(sync.dirs).toContain(join(dir(), 'box/full'));
   });
 
+  it('turns syncfs off after one that took longer than per-file syncs would (others\' writes flushed with ours)', async () => {
+    const sync = countingSync([true]);
+    // Each commit reads the clock twice: 0 -> 400 ms (slow), then never again.
+    const times = [0, 400];
+    const store = new FolderMessageStore({ dir: dir(), sync, now: () => times.shift() ?? 0 });
+    await put(store, 'box/full/a.eml', 'A');
+
+    await store.commit();
+    await put(store, 'box/full/b.eml', 'B');
+    await store.commit();
+
+    expect(sync.fileSystems).toHaveLength(1);
+    expect(sync.files).toEqual([join(dir(), 'box/full/b.eml')]);
+  });
+
   it('on Linux >= 5.8 runs a real syncfs of a folder, and answers false for a folder that is gone', async () => {
     if (!fileSystemSyncAllowed()) return;
     await mkdir(join(dir(), 'real'));
