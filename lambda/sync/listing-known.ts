@@ -116,6 +116,8 @@ export class QuietTaker implements KnownUids {
 
   take(uid: Uint8Array, length: number, msg: number, size: number | undefined): boolean {
     if (this.finished !== undefined) throw new Error('QuietTaker: the listing is already complete');
+    // No quiet record to match (a first import): no UID to hash.
+    if (this.runs.length === 0) return false;
     this.digester.digestOctets(uid, length, this.hash, 0);
     for (let r = 0; r < this.runs.length; r++) {
       const run = this.runs[r] as QuietRun;
