@@ -259,9 +259,18 @@ async function ingestAndDelete(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   let failure: unknown;
+  let quitting: Promise<void> | undefined;
   try {
     await recorder.republishPending();
     await ingestor.ingest(plan.work);
+    // Nothing to delete, ever, and no EXPIRE 0: QUIT can commit nothing (RFC 1939 section 6;
+    // RFC 2449 section 6.7), so it goes now, its round trip overlapping the last group's
+    // commit, events and save instead of following them.
+    if (!deletes && session.capabilities.expire !== 0) {
+      quitting = handle.end('quit');
+      // Awaited below, after the flush: until then a failed QUIT must not count as unhandled.
+      quitting.catch(() => undefined);
+    }
   } catch (error) {
     failure = error;
   }
@@ -271,6 +280,11 @@ async function ingestAndDelete(
   try {
     await recorder.flush();
     await keeper.save();
+  } catch (error) {
+    failure ??= error;
+  }
+  try {
+    await quitting;
   } catch (error) {
     failure ??= error;
   }
