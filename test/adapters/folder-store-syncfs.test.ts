@@ -4,7 +4,7 @@
  * syncfs retried as if nothing happened. The folder store's group commit takes one syncfs where
  * it reports errors and falls back, for that group and the rest of the run, to per-file syncs.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_SYNC, type DurableSync } from '../../lambda/adapters/local/durable-fs.js';
@@ -94,6 +94,16 @@ describe('FolderMessageStore commit through syncfs', () => {
 
     expect(await syncFileSystemOf(join(dir(), 'real'))).toBe(true);
     expect(await syncFileSystemOf(join(dir(), 'missing'))).toBe(false);
+  });
+
+  it('writes a small body through the root\'s small .tmp folder (as a maildir through tmp/) and leaves nothing there', async () => {
+    const store = new FolderMessageStore({ dir: join(dir(), 'out'), sync: countingSync([true]) });
+    await put(store, 'box/full/a.eml', 'A');
+    await put(store, 'other/full/b.eml', 'B');
+    await store.commit();
+
+    expect(await readdir(join(dir(), 'out/.tmp'))).toEqual([]);
+    expect(await readFile(join(dir(), 'out/other/full/b.eml'), 'utf8')).toBe('B');
   });
 
   it('uses syncfs only where it reports write-back errors: Linux 5.8 and later', () => {

@@ -2,8 +2,9 @@
  * Stores raw messages as files under a folder, with the same key layout as S3 and the same
  * create-once rule, made durable in groups: the CLI's stand-in for S3MessageStore.
  *
- * put() streams the body into a private temp file beside the target while hashing, then link(2)s
- * it to the final name. link never replaces a name (EEXIST), which is S3's If-None-Match: * with
+ * put() writes the body into a private temp file while hashing (a small body's in the root's
+ * `.tmp` folder, like a maildir's tmp/; a streamed body's beside its target), then link(2)s it to
+ * the final name. link never replaces a name (EEXIST), which is S3's If-None-Match: * with
  * no lock file. A writer whose link lost compares the existing file's own bytes (size, then
  * SHA-256) with its body: equal is 'already-stored', different 'conflict', and nothing of its
  * own stays behind.
@@ -26,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { constants, linkSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { IngestError } from '../../shared/errors.js';
 import { sha256Hex } from '../../shared/sha256.js';
 import type { MessageStore, StoreRequest, StoreResult } from '../../sync/ports.js';
@@ -61,6 +62,8 @@ const SYNC_CONCURRENCY = Math.max(4, Math.min(64, Number(process.env.UV_THREADPO
 /** Small bodies arrive in many chunks; one write(2) per this many bytes. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
 const READ_ONLY_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+/** Small bodies' temp files, under the root: a dot-name no key can take (durable-fs.ts resolveKey). */
+const TEMP_FOLDER = '.tmp';
 /**
  * A syncfs flushes every process's dirty data on the file system: beside another program writing
  * gigabytes it waits for all of it. One slower than this floor, and than this much per file of
@@ -85,22 +88,28 @@ export class FolderMessageStore implements MessageStore {
   private broken: AdapterError | undefined;
   /** One for every put(): dead socket buffers and copies of many small bodies add up too. */
   private readonly reclaimer = new StreamReclaimer();
+  /** Where small bodies' temp files go (`<root>/.tmp`); undefined: beside their targets. */
+  private tempDir: string | undefined;
   /** False once syncfs failed or proved unavailable: every later commit syncs file by file. */
   private fileSystemSync = true;
 
   constructor(options: FolderMessageStoreOptions) {
     if (options.dir === '') throw new AdapterError('INVALID_CONFIG', 'permanent', 'dir is required');
     this.root = resolve(options.dir);
+    this.tempDir = join(this.root, TEMP_FOLDER);
     this.sync = options.sync ?? SYSTEM_SYNC;
     this.now = options.now ?? (() => performance.now());
   }
 
   /** Stores the body at `<dir>/<key>` unless a file is already there; durable after commit(). */
-  async put(request: StoreRequest): Promise<StoreResult> {
+  private async putOnce(request: StoreRequest): Promise<{ result: StoreResult; retry: boolean }> {
     const target = resolveKey(this.root, request.key);
     const folder = dirname(target);
-    const temp = tempPathFor(target);
     const { bytes } = request;
+    // A small body's temp file goes to the small `.tmp` folder, as a maildir delivery's to tmp/:
+    // a create and an unlink in a folder of thousands cost the file system more. A streamed
+    // body's stays beside its target (one such create is nothing beside a 1 MiB write).
+    const temp = bytes !== undefined && this.tempDir !== undefined ? join(this.tempDir, basename(tempPathFor(target))) : tempPathFor(target);
     let fd: number | undefined;
     try {
       let size: number;
@@ -122,16 +131,22 @@ export class FolderMessageStore implements MessageStore {
       const result = (status: StoreResult['status']): StoreResult => ({ status, location: { bucket: this.root, key: request.key }, size, sha256 });
       try {
         // link(2) fails with EEXIST rather than replace: create-once, even against other tools.
-        if (bytes !== undefined) linkSync(temp, target);
+        if (bytes !== undefined) this.linkSmall(temp, target, folder);
         else await linkPath(temp, target);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        return result(await this.compareExisting(target, size, sha256));
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EXDEV' && bytes !== undefined && this.tempDir !== undefined) {
+          // The target's folder is another file system (a mount under the root): temps beside targets from now on.
+          this.tempDir = undefined;
+          return { result: result('stored'), retry: true };
+        }
+        if (code !== 'EEXIST') throw error;
+        return { result: result(await this.compareExisting(target, size, sha256)), retry: false };
       }
       this.queueFile(target, fd);
       fd = undefined;
       this.pendingDirs.add(folder);
-      return result('stored');
+      return { result: result('stored'), retry: false };
     } catch (error) {
       // Ours are already translated; the source's own (a dropped POP3 link) pass unchanged.
       if (error instanceof IngestError || sourceErrors.has(error as object)) throw error;
@@ -150,6 +165,24 @@ export class FolderMessageStore implements MessageStore {
         // see above
       }
     }
+  }
+
+  /** link(2) of a small body's temp file; a target folder removed since its first put is made again. */
+  private linkSmall(temp: string, target: string, folder: string): void {
+    try {
+      linkSync(temp, target);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(temp) === folder) throw error;
+    }
+    this.makeFolderSync(folder);
+    linkSync(temp, target);
+  }
+
+  /** put(), which retries a small body once when its temp file could not be linked across file systems. */
+  async put(request: StoreRequest): Promise<StoreResult> {
+    const first = await this.putOnce(request);
+    return first.retry ? (await this.putOnce(request)).result : first.result;
   }
 
   /**
@@ -231,17 +264,29 @@ export class FolderMessageStore implements MessageStore {
     return openFd(temp, 'wx', FILE_MODE);
   }
 
-  /** createTemp on this thread, for a body in memory. */
+  /**
+   * createTemp on this thread, for a body in memory. Its temp file may be in the temp folder:
+   * then the target's folder is made sure of on its first put of the run (the link needs it).
+   */
   private createTempSync(temp: string, folder: string): number {
+    const elsewhere = dirname(temp) !== folder;
+    if (elsewhere && !this.knownDirs.has(folder)) this.makeFolderSync(folder);
     this.noteDir(folder);
     try {
       return openSync(temp, 'wx', FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+    this.makeFolderSync(folder);
+    // The temp folder's own entries never need to be durable: only the links out of it.
+    if (elsewhere) mkdirSync(dirname(temp), { recursive: true, mode: DIR_MODE });
+    return openSync(temp, 'wx', FILE_MODE);
+  }
+
+  /** Creates `folder` if missing; a folder made now is queued with the parents it made. */
+  private makeFolderSync(folder: string): void {
     const first = mkdirSync(folder, { recursive: true, mode: DIR_MODE });
     if (first !== undefined) this.queueChain(folder, dirname(first));
-    return openSync(temp, 'wx', FILE_MODE);
   }
 
   /** The first put into a folder queues it and its ancestors: their entries may be a killed run's. */
