@@ -104,8 +104,9 @@ export class FileLeaseStore implements LeaseStore {
         locked('releasing lease', async () => {
           // Taken over after expiry: the file is someone else's now.
           if ((await readLease(path))?.token !== held.token) return;
+          // No fsync of the folder: every process sees the removal at once, and a crash that
+          // loses it leaves a lease whose holder is gone (holderStatus), which the next poller takes.
           await rm(path, { force: true });
-          await fsyncDir(dirname(path));
         }),
     });
   }
